@@ -1,0 +1,16 @@
+"""orkit: declarative models for hard allocation and scheduling problems, solved by a verified
+fallback chain (heuristic warm start -> CP-SAT -> MIP) within one time budget."""
+
+from orkit.core.chain import CompiledModel, compile, solve
+from orkit.core.errors import BackendError, InstanceError, ModelError, OrkitError
+from orkit.core.registry import load
+from orkit.core.result import Evaluation, Progress, Result, Sense, StageRecord, Status, Stop
+from orkit.models.rcpsp import RCPSP, Downtime, RCPSPSolution
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RCPSP", "BackendError", "CompiledModel", "Downtime", "Evaluation", "InstanceError", "ModelError",
+    "OrkitError", "Progress", "RCPSPSolution", "Result", "Sense", "StageRecord", "Status", "Stop",
+    "compile", "load", "solve",
+]

@@ -1,0 +1,106 @@
+"""Which problems, backends and file formats exist; imported lazily so `import orkit` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from orkit.core.errors import BackendError, InstanceError
+
+
+@dataclass(frozen=True)
+class ProblemEntry:
+    model: str  # "module:Class"
+    backends: dict[str, str]  # backend name -> module path
+    default_chain: tuple[str, ...]
+
+
+PROBLEMS: dict[str, ProblemEntry] = {
+    "rcpsp": ProblemEntry(
+        model="orkit.models.rcpsp:RCPSP",
+        backends={
+            "heuristic": "orkit.solvers.heuristics.rcpsp",
+            "cpsat": "orkit.solvers.cpsat.rcpsp",
+            "mip": "orkit.solvers.mip.rcpsp",
+        },
+        default_chain=("heuristic", "cpsat", "mip"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FormatEntry:
+    name: str
+    extensions: tuple[str, ...]
+    reader: str  # "module:function"
+    sniff: Callable[[str], bool]  # looks at the first few KB of text
+
+
+FORMATS: list[FormatEntry] = [
+    FormatEntry("orkit-json", (".json",), "orkit.formats.native:read", lambda head: '"format"' in head and "orkit" in head),
+    FormatEntry("psplib-sm", (".sm",), "orkit.formats.psplib:read_sm", lambda head: "jobs (incl. supersource" in head),
+    FormatEntry("patterson-rcp", (".rcp",), "orkit.formats.psplib:read_rcp", lambda head: False),
+    FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),
+]
+
+
+def _resolve(spec: str):
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def model_class(problem: str):
+    if problem not in PROBLEMS:
+        raise KeyError(f"unknown problem {problem!r}; known: {', '.join(sorted(PROBLEMS))}")
+    return _resolve(PROBLEMS[problem].model)
+
+
+def backend_names(problem: str) -> list[str]:
+    return list(PROBLEMS[problem].backends)
+
+
+def load_backend(problem: str, backend: str) -> ModuleType:
+    """Import a backend module; a missing optional dependency becomes a BackendError that says so."""
+    entry = PROBLEMS.get(problem)
+    if entry is None or backend not in entry.backends:
+        valid = ", ".join(["auto", *entry.backends]) if entry else "none"
+        raise BackendError(f"unknown backend {backend!r} for {problem}; valid: {valid}")
+    try:
+        return importlib.import_module(entry.backends[backend])
+    except ImportError as exc:
+        raise BackendError(f"backend {backend!r} is unavailable: {exc}") from None
+
+
+def detect_format(path: Path) -> FormatEntry:
+    suffix = path.suffix.lower()
+    for entry in FORMATS:
+        if suffix in entry.extensions:
+            return entry
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise InstanceError(f"cannot read: {exc.strerror}", path) from None
+    for entry in FORMATS:
+        if entry.sniff(head):
+            return entry
+    known = ", ".join(ext for entry in FORMATS for ext in entry.extensions)
+    raise InstanceError(f"unknown file format (known extensions: {known})", path)
+
+
+def load(path: str | Path, format: str | None = None):
+    """Read an instance file into a validated model; the format comes from extension and content."""
+    path = Path(path)
+    if format is not None:
+        matches = [e for e in FORMATS if e.name == format]
+        if not matches:
+            raise InstanceError(f"unknown format {format!r}; known: {', '.join(e.name for e in FORMATS)}", path)
+        entry = matches[0]
+    else:
+        if not path.exists():
+            raise InstanceError("no such file", path)
+        entry = detect_format(path)
+    return _resolve(entry.reader)(path)

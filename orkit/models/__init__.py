@@ -1,0 +1,1 @@
+"""Problem models: each module holds one family's data, meaning and checker."""
