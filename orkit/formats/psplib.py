@@ -22,6 +22,17 @@ def _build(path: Path, line: int, **kwargs) -> RCPSP:
         raise InstanceError(str(exc), path, line) from None
 
 
+def _check_demands(path: Path, demands: list[list[int]], capacities: list[int], lines: list[int],
+                   first_label: int) -> None:
+    """Point a demand above capacity at the line of the activity that makes it."""
+    for index, row in enumerate(demands):
+        for k, (demand, capacity) in enumerate(zip(row, capacities)):
+            if demand > capacity:
+                raise InstanceError(
+                    f"activity {index + first_label}: demand {demand} of resource R{k + 1} exceeds its capacity "
+                    f"{capacity}", path, lines[index])
+
+
 def _check_successors(tokens: Tokens, succ: list[int], n: int, job: int, line: int, offset: int) -> None:
     for s in succ:
         if not offset <= s < n + offset:
@@ -79,9 +90,10 @@ def read_sm(path: str | Path) -> RCPSP:
     req_head = find(r"^\s*REQUESTS/DURATIONS")
     dash = find(r"^-{5,}", req_head)
     tokens = Tokens("", path, dash + 2, lines[dash + 1 :])
-    durations, demands = [], []
+    durations, demands, demand_lines = [], [], []
     for expected in range(1, n + 1):
         line = tokens.line()
+        demand_lines.append(line)
         job = tokens.int("job number")
         if job != expected:
             raise tokens.error(f"expected job {expected} in the request table, found {job}", line)
@@ -98,6 +110,7 @@ def read_sm(path: str | Path) -> RCPSP:
     capacities = line_ints(lines[cap_line], path, cap_line + 1, "resource capacities")
     if len(capacities) != n_res:
         raise InstanceError(f"expected {n_res} resource capacities, found {len(capacities)}", path, cap_line + 1)
+    _check_demands(path, demands, capacities, demand_lines, 1)
     return _build(
         path, cap_line + 1, durations=durations, demands=demands, capacities=capacities, precedences=precedences,
         labels=[str(i) for i in range(1, n + 1)],
@@ -111,9 +124,10 @@ def read_rcp(path: str | Path) -> RCPSP:
     n = tokens.int("number of activities", 1, MAX_ACTIVITIES)
     n_res = tokens.int("number of resources", 0, MAX_RESOURCES)
     capacities = tokens.ints(n_res, "resource capacity", 0, MAX_VALUE)
-    durations, demands, precedences = [], [], []
+    durations, demands, precedences, demand_lines = [], [], [], []
     for job in range(1, n + 1):
         line = tokens.line()
+        demand_lines.append(line)
         durations.append(tokens.int(f"duration of activity {job}", 0, MAX_VALUE))
         demands.append(tokens.ints(n_res, f"demand of activity {job}", 0, MAX_VALUE))
         count = tokens.int(f"successor count of activity {job}", 0, n)
@@ -122,6 +136,7 @@ def read_rcp(path: str | Path) -> RCPSP:
         precedences += [(job - 1, s - 1) for s in succ]
     if not tokens.at_end():
         raise tokens.error(f"unexpected data after the {n} activities")
+    _check_demands(path, demands, capacities, demand_lines, 1)
     return _build(
         path, tokens.last_line, durations=durations, demands=demands, capacities=capacities,
         precedences=precedences, labels=[str(i) for i in range(1, n + 1)],
@@ -152,9 +167,10 @@ def read_sch(path: str | Path) -> RCPSP:
         _check_successors(tokens, succ, n, job, line, 0)
         values = tokens.ints(count, f"time lag of activity {job}", -MAX_VALUE, MAX_VALUE)
         lags += [(job, s, lag) for s, lag in zip(succ, values)]
-    durations, demands = [], []
+    durations, demands, demand_lines = [], [], []
     for expected in range(n):
         line = tokens.line()
+        demand_lines.append(line)
         job = tokens.int("activity number")
         if job != expected:
             raise tokens.error(f"expected activity {expected} in the duration table, found {job}", line)
@@ -163,6 +179,9 @@ def read_sch(path: str | Path) -> RCPSP:
         demands.append(tokens.ints(n_res, f"demand of activity {job}", 0, MAX_VALUE))
     cap_line = tokens.line()
     capacities = tokens.ints(n_res, "resource capacity", 0, MAX_VALUE)
+    if not tokens.at_end():
+        raise tokens.error(f"unexpected data after the {n_res} resource capacities")
+    _check_demands(path, demands, capacities, demand_lines, 0)
     return _build(
         path, cap_line, durations=durations, demands=demands, capacities=capacities, time_lags=lags,
         labels=[str(i) for i in range(n)],

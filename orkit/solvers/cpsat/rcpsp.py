@@ -25,6 +25,7 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
     restricted = incumbent is not None
     horizon = int(ctx.incumbent_objective) if restricted else model.horizon_upper_bound
     use_makespan_interval = bool(ctx.params.pop("makespan_interval", True))
+    use_cliques = bool(ctx.params.pop("incompatibility_cliques", True))
     es = model.earliest_starts
     ls = model.latest_starts(horizon)
     d = model.durations
@@ -73,6 +74,9 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
     for i, j in model.disjunctive:
         if d[i] > 0 and d[j] > 0:
             cp.add_no_overlap([intervals[i], intervals[j]])
+    if use_cliques:
+        for clique in incompatibility_cliques(model):
+            cp.add_no_overlap([intervals[i] for i in clique])
     finite = model.due < NO_DEADLINE
     for i in np.flatnonzero(finite):
         cp.add(starts[i] + int(d[i]) <= int(model.due[i]))
@@ -94,6 +98,32 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
         restricted=restricted,
         notes=[f"horizon {horizon}" + (" (incumbent)" if restricted else " (upper bound)")],
     )
+
+
+def incompatibility_cliques(model: RCPSP, min_size: int = 3) -> list[list[int]]:
+    """Groups of activities that pairwise cannot run together on some resource (demands sum above
+    capacity): each group is a redundant no-overlap, which propagates more than the cumulatives."""
+    active = np.flatnonzero(model.durations > 0)
+    q = model.demands[active]
+    clash = ((q[:, None, :] + q[None, :, :]) > model.capacities[None, None, :]).any(axis=2)
+    np.fill_diagonal(clash, False)
+    degree = clash.sum(axis=1)
+    order = np.argsort(-degree, kind="stable")
+    cliques, seen = [], set()
+    for v in order:
+        if degree[v] + 1 < min_size:
+            continue
+        clique = [v]
+        candidates = clash[v].copy()
+        for u in order:
+            if candidates[u]:
+                clique.append(u)
+                candidates &= clash[u]
+        key = frozenset(clique)
+        if len(clique) >= min_size and key not in seen:
+            seen.add(key)
+            cliques.append(sorted(int(active[c]) for c in clique))
+    return cliques
 
 
 def solve(model: RCPSP, ctx: StageContext) -> Outcome:

@@ -1,0 +1,223 @@
+"""The `orkit` command line: parse, call the Python API, print. Exit codes: 0 solved,
+1 infeasible or no solution, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from orkit.core.chain import compile as compile_model
+from orkit.core.chain import solve as solve_model
+from orkit.core.errors import BackendError, InstanceError, ModelError, OrkitError
+from orkit.core.registry import load
+from orkit.core.result import Progress, Result, gap
+
+EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_BAD_INPUT = 0, 1, 2
+MAX_TABLE_ROWS = 60
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(path: str):
+    try:
+        return load(path)
+    except (InstanceError, ModelError) as exc:
+        _fail(str(exc))
+
+
+def _parse_params(items: tuple[str, ...], mip_solver: str | None) -> dict[str, dict[str, object]]:
+    """`--param cpsat.num_workers=4` -> {"cpsat": {"num_workers": 4}} (values parsed as JSON when possible)."""
+    params: dict[str, dict[str, object]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        backend, dot, name = key.partition(".")
+        if not sep or not dot or not name:
+            raise click.BadParameter(f"{item!r}: expected BACKEND.KEY=VALUE, e.g. cpsat.linearization_level=2",
+                                     param_hint="--param")
+        try:
+            value: object = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params.setdefault(backend, {})[name] = value
+    if mip_solver:
+        params.setdefault("mip", {})["solver"] = mip_solver
+    return params
+
+
+class LiveLine:
+    """One status line on stderr, refreshed while a solve runs: elapsed, incumbent, bound, gap."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.last: Progress | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> LiveLine:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join()
+            click.echo("\r\033[K", nl=False, err=True)
+
+    def __call__(self, event: Progress) -> None:
+        self.last = event
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.2):
+            self._draw()
+
+    def _draw(self) -> None:
+        text = f"  {time.perf_counter() - self.start:6.1f}s"
+        event = self.last
+        if event is not None:
+            if event.objective is not None:
+                text += f"  incumbent {event.objective:g}"
+            if event.bound is not None:
+                text += f"  bound {event.bound:g}"
+            g = gap(event.objective, event.bound)
+            if g is not None:
+                text += f"  gap {100 * g:.2f}%"
+            text += f"  [{event.backend}]"
+        else:
+            text += "  searching..."
+        click.echo("\r\033[K" + text + "  (Ctrl-C: stop and keep the best)", nl=False, err=True)
+
+
+def _print_table(result: Result) -> None:
+    click.echo(result.summary())
+    click.echo(f"seed {result.seed}")
+    click.echo("stages:")
+    for stage in result.stages:
+        objective = "-" if stage.objective is None else f"{stage.objective:g}"
+        stop = stage.stop.value if stage.stop else "-"
+        click.echo(f"  {stage.backend:<10} {stage.status.value:<10} {stop:<12} {objective:>8} "
+                   f"{stage.wall_time:7.2f}s  {stage.reason}")
+    if result.has_solution:
+        table = result.to_frame()
+        click.echo("")
+        if len(table) > MAX_TABLE_ROWS:
+            click.echo(table.head(MAX_TABLE_ROWS).to_string(index=False))
+            click.echo(f"... {len(table) - MAX_TABLE_ROWS} more rows (--format csv or --out for all)")
+        else:
+            click.echo(table.to_string(index=False))
+
+
+@click.group()
+@click.version_option(package_name="orkit")
+def main() -> None:
+    """orkit: allocation and scheduling models solved by a verified CP-SAT / MIP chain."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--backend", default="auto", show_default=True,
+              help="auto, one backend (heuristic, cpsat, mip) or a comma-separated chain.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Wall-clock seconds for the whole call, model building included.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Solver threads (default: all cores).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the full result as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--param", "params", multiple=True, metavar="BACKEND.KEY=VALUE",
+              help="Raw backend parameter, e.g. cpsat.linearization_level=2 or mip.mip_heuristic_effort=0.3.")
+@click.option("--mip-solver", type=click.Choice(["highs", "cbc"]), default=None, help="Engine of the mip backend.")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the compiled model: .pb.txt/.pb (CP-SAT) or .lp/.mps (MIP).")
+@click.option("--progress/--no-progress", default=None, help="Live progress line (default: when stderr is a terminal).")
+@click.option("--quiet", is_flag=True, help="Print only the summary line.")
+def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver, export_path, progress, quiet):
+    """Solve an instance FILE and print the best verified solution."""
+    model = _load(file)
+    backend_params = _parse_params(params, mip_solver)
+    chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
+    if export_path:
+        _export(model, export_path, backend_params)
+    show = (sys.stderr.isatty() if progress is None else progress) and not quiet
+    try:
+        with LiveLine(show) as live:
+            result = solve_model(model, backend=chain, time_limit=time_limit, seed=seed, workers=workers,
+                                 log=live, backend_params=backend_params)
+    except BackendError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted twice: aborted without a result", err=True)
+        sys.exit(130)
+    if out:
+        Path(out).write_text(result.to_json() + "\n")
+    if quiet:
+        click.echo(result.summary())
+    elif fmt == "json":
+        click.echo(result.to_json())
+    elif fmt == "csv":
+        click.echo(result.to_frame().to_csv(index=False), nl=False)
+    else:
+        _print_table(result)
+    sys.exit(EXIT_SOLVED if result.has_solution else EXIT_NO_SOLUTION)
+
+
+def _export(model, path: str, backend_params) -> None:
+    backend = "cpsat" if path.endswith((".pb.txt", ".pb", ".txt")) else "mip" if path.endswith((".lp", ".mps")) else None
+    if backend is None:
+        _fail(f"--export {path}: use .pb.txt or .pb for CP-SAT, .lp or .mps for the MIP")
+    try:
+        compiled = compile_model(model, backend, params=dict(backend_params.get(backend, {})))
+        compiled.export(path)
+    except (OrkitError, AttributeError) as exc:
+        _fail(f"--export {path}: {exc}")
+    click.echo(f"wrote the {backend} model to {path}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("solution", type=click.Path(dir_okay=False))
+def check(file, solution):
+    """Verify SOLUTION (a result JSON or a bare solution) against FILE; exit 1 when infeasible."""
+    model = _load(file)
+    from orkit.formats.native import parse_json
+
+    try:
+        data = parse_json(solution)
+        if isinstance(data, dict) and isinstance(data.get("solution"), dict):
+            data = data["solution"]
+        if not isinstance(data, dict):
+            raise ModelError("expected a JSON object with the solution")
+        candidate = model.solution_from_dict(data)
+    except (InstanceError, ModelError) as exc:
+        _fail(f"{solution}: {exc}" if isinstance(exc, ModelError) else str(exc))
+    evaluation = model.evaluate(candidate)
+    if evaluation.feasible:
+        click.echo(f"feasible; objective {evaluation.objective}")
+        sys.exit(EXIT_SOLVED)
+    click.echo(f"infeasible: {len(evaluation.violations)} violation(s)")
+    for violation in evaluation.violations:
+        click.echo(f"  - {violation}")
+    sys.exit(EXIT_NO_SOLUTION)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def info(file):
+    """Describe an instance: problem, sizes, extensions and cheap bounds."""
+    model = _load(file)
+    summary = model.summary()
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        click.echo(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
