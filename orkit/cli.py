@@ -170,13 +170,16 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
 
 
 def _export(model, path: str, backend_params) -> None:
-    backend = "cpsat" if path.endswith((".pb.txt", ".pb", ".txt")) else "mip" if path.endswith((".lp", ".mps")) else None
-    if backend is None:
+    if path.endswith((".pb.txt", ".pb", ".txt")):
+        backend = "cpsat"
+    elif path.endswith((".lp", ".mps")):
+        backend = "mip"
+    else:
         _fail(f"--export {path}: use .pb.txt or .pb for CP-SAT, .lp or .mps for the MIP")
     try:
         compiled = compile_model(model, backend, params=dict(backend_params.get(backend, {})))
         compiled.export(path)
-    except (OrkitError, AttributeError) as exc:
+    except OrkitError as exc:
         _fail(f"--export {path}: {exc}")
     click.echo(f"wrote the {backend} model to {path}", err=True)
 

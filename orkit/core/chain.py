@@ -109,9 +109,12 @@ def _run_in_thread(runner: StageRunner, model: Model, ctx: StageContext) -> Outc
     return box["value"]
 
 
-def _stage_runner(problem: str, name: str) -> StageRunner:
-    module = load_backend(problem, name)
-    return module.solve
+def _min_seconds(problem: str, name: str) -> float:
+    """The least time a backend can use well (its MIN_SECONDS); 0 when it cannot even be imported."""
+    try:
+        return float(getattr(load_backend(problem, name), "MIN_SECONDS", 0.0))
+    except BackendError:
+        return 0.0
 
 
 def run_stages(
@@ -161,9 +164,11 @@ def run_stages(
             if budget.interrupted:
                 records.append(StageRecord(name, Status.UNKNOWN, Stop.INTERRUPTED, reason="skipped: interrupted"))
                 continue
-            if budget.remaining() < 0.01:
+            needs = max(0.01, _min_seconds(model.problem, name) if runner is None else 0.0)
+            if budget.remaining() < needs:
                 state.hit_time_limit = True
-                records.append(StageRecord(name, Status.UNKNOWN, Stop.TIME_LIMIT, reason="skipped: no time left"))
+                why = "no time left" if needs <= 0.01 else f"less than the {needs:g}s it needs to build and search"
+                records.append(StageRecord(name, Status.UNKNOWN, Stop.TIME_LIMIT, reason=f"skipped: {why}"))
                 continue
             records.append(_run_one(model, name, runner, index == len(stages) - 1, state, budget, seed,
                                     workers, backend_params.get(name, {}), report))
@@ -189,7 +194,7 @@ def _accept_warm_start(model, warm_start, state, records, report, budget) -> Non
 def _run_one(model, name, runner, is_last, state, budget, seed, workers, params, report) -> StageRecord:
     started = time.perf_counter()
     try:
-        runner = runner or _stage_runner(model.problem, name)
+        runner = runner or load_backend(model.problem, name).solve
     except BackendError as exc:
         return StageRecord(name, Status.UNKNOWN, None, reason=f"skipped: {exc}")
     ctx = StageContext(
@@ -349,4 +354,7 @@ def compile(model: Model, backend: str = "cpsat", params: dict[str, Any] | None 
     objective = model.evaluate(warm_start).objective if warm_start is not None else None
     ctx = StageContext(budget=Budget(3600.0), incumbent=warm_start, incumbent_objective=objective,
                        params=dict(params or {}), backend=backend)
-    return CompiledModel(model, backend, module.compile(model, ctx))
+    compiled = module.compile(model, ctx)
+    if isinstance(compiled, Outcome):  # the compiler already decided (too large, or provably infeasible)
+        raise BackendError(f"no {backend} model was built: {compiled.reason}")
+    return CompiledModel(model, backend, compiled)

@@ -40,7 +40,8 @@ class FormatEntry:
 
 
 FORMATS: list[FormatEntry] = [
-    FormatEntry("orkit-json", (".json",), "orkit.formats.native:read", lambda head: '"format"' in head and "orkit" in head),
+    FormatEntry("orkit-json", (".json",), "orkit.formats.native:read",
+                lambda head: '"format"' in head and "orkit" in head),
     FormatEntry("psplib-sm", (".sm",), "orkit.formats.psplib:read_sm", lambda head: "jobs (incl. supersource" in head),
     FormatEntry("patterson-rcp", (".rcp",), "orkit.formats.psplib:read_rcp", lambda head: False),
     FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What we know about the answer."""
 
     OPTIMAL = "OPTIMAL"  # a verified solution and a proof that none is better
@@ -18,7 +18,7 @@ class Status(str, Enum):
     UNKNOWN = "UNKNOWN"  # nothing found, nothing proved
 
 
-class Stop(str, Enum):
+class Stop(StrEnum):
     """Why the search ended."""
 
     COMPLETED = "COMPLETED"
@@ -27,7 +27,7 @@ class Stop(str, Enum):
     ERROR = "ERROR"
 
 
-class Sense(str, Enum):
+class Sense(StrEnum):
     MINIMIZE = "MINIMIZE"
     MAXIMIZE = "MAXIMIZE"
 

@@ -67,7 +67,8 @@ def read_sm(path: str | Path) -> RCPSP:
         raise InstanceError(f"number of resources {n_res} outside 0..{MAX_RESOURCES}", path, renew_line + 1)
     nonrenew_line = find(r"-\s*nonrenewable")
     if value_after_colon(nonrenew_line, "nonrenewable resources") not in (0,):
-        raise InstanceError("nonrenewable resources are not supported (single-mode RCPSP only)", path, nonrenew_line + 1)
+        raise InstanceError("nonrenewable resources are not supported (single-mode RCPSP only)", path,
+                            nonrenew_line + 1)
 
     prec_head = find(r"^\s*PRECEDENCE RELATIONS")
     tokens = Tokens("", path, prec_head + 3, lines[prec_head + 2 :])

@@ -103,10 +103,11 @@ class RCPSP(Model):
         setattr_ = object.__setattr__
         durations = _int_array(self.durations, "durations", 1)
         n = len(durations)
-        demands = np.asarray(self.demands)
-        if demands.size == 0:
-            demands = np.zeros((n, 0))
-        demands = _int_array(demands, "demands", 2)
+        try:
+            raw = np.asarray(self.demands, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelError("demands: expected one row of numbers per activity, all rows equally long") from None
+        demands = _int_array(np.zeros((n, 0)) if raw.size == 0 else raw, "demands", 2)
         capacities = _int_array(self.capacities, "capacities", 1)
         setattr_(self, "durations", durations)
         setattr_(self, "demands", demands)
@@ -184,7 +185,8 @@ class RCPSP(Model):
             if not 0 <= w.resource < len(capacities):
                 raise ModelError(f"downtime {w}: no resource with index {w.resource}")
             if w.start < 0 or w.end <= w.start:
-                raise ModelError(f"downtime on {rnames[w.resource]}: interval [{w.start}, {w.end}) is empty or negative")
+                raise ModelError(
+                    f"downtime on {rnames[w.resource]}: interval [{w.start}, {w.end}) is empty or negative")
             if not 0 <= w.capacity <= capacities[w.resource]:
                 raise ModelError(
                     f"downtime on {rnames[w.resource]}: capacity {w.capacity} outside 0..{capacities[w.resource]}"

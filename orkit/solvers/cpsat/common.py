@@ -34,6 +34,9 @@ def configure(solver: cp_model.CpSolver, ctx: StageContext, time_limit: float) -
     p.num_workers = max(1, int(ctx.workers))
     p.random_seed = int(ctx.seed) % (2**31)
     p.log_search_progress = False
+    # CP-SAT's own SIGINT handler crashes the process when the solve runs in a worker thread;
+    # the chain catches Ctrl-C itself and stops the search through StopSearch.
+    p.catch_sigint_signal = False
     for key, value in ctx.params.items():
         if not hasattr(p, key):
             raise BackendError(f"unknown CP-SAT parameter {key!r}")

@@ -18,6 +18,8 @@ from orkit.core.result import Status, Stop
 from orkit.models.rcpsp import NO_DEADLINE, RCPSP, RCPSPSolution
 from orkit.solvers.cpsat.common import CompiledCPSAT
 
+MIN_SECONDS = 0.05
+
 
 def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
     """Build the CP-SAT model; returns an Outcome instead when the horizon alone proves infeasibility."""

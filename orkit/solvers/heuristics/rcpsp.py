@@ -20,7 +20,10 @@ from orkit.solvers.heuristics.rcpsp_sgs import (
 # Share of the budget the heuristic takes when later stages follow, and its cap in seconds.
 CHAIN_SHARE = 0.05
 CHAIN_CAP = 0.5
-DEFAULT_SAMPLES = 100
+# Random samples: many when the heuristic is the last stage; few before CP-SAT, whose search
+# improves a hint far more than sampling does (measured on hard j60 instances at 10 s).
+DEFAULT_SAMPLES = 200
+CHAIN_SAMPLES = 16
 
 
 def priority_rules(model: RCPSP) -> dict[str, np.ndarray]:
@@ -82,7 +85,7 @@ def construct(model: RCPSP, inst=None) -> tuple[np.ndarray | None, str]:
 def solve(model: RCPSP, ctx: StageContext) -> Outcome:
     time_limit = ctx.time_for_stage(CHAIN_SHARE, CHAIN_CAP)
     deadline = ctx.budget.elapsed() + time_limit
-    samples = int(ctx.params.get("samples", DEFAULT_SAMPLES))
+    samples = int(ctx.params.get("samples", DEFAULT_SAMPLES if ctx.is_last else CHAIN_SAMPLES))
     lower = model.lower_bound()
     inst = forward_instance(model)
     best, how = construct(model, inst)

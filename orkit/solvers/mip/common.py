@@ -62,7 +62,9 @@ class LinearBuilder:
     def build(self, integral_objective: bool = False) -> LinearModel:
         lengths = np.array([len(r) for r in self.row_index], dtype=np.int64)
         start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-        cat = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype))
+        def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
         return LinearModel(
             cost=cat(self.cost, np.float64), col_lower=cat(self.lower, np.float64),
             col_upper=cat(self.upper, np.float64), integrality=cat(self.integer, np.int32),
@@ -257,9 +259,9 @@ class CompiledMIP:
         lp = self.lp
         problem = pulp.LpProblem("orkit", pulp.LpMinimize)
         columns = [
-            pulp.LpVariable(f"c{k}", lowBound=lp.col_lower[k] if math.isfinite(lp.col_lower[k]) else None,
-                            upBound=lp.col_upper[k] if math.isfinite(lp.col_upper[k]) else None,
-                            cat=pulp.LpInteger if lp.integrality[k] else pulp.LpContinuous)
+            problem.add_variable(f"c{k}", lowBound=lp.col_lower[k] if math.isfinite(lp.col_lower[k]) else None,
+                                 upBound=lp.col_upper[k] if math.isfinite(lp.col_upper[k]) else None,
+                                 cat=pulp.LpInteger if lp.integrality[k] else pulp.LpContinuous)
             for k in range(lp.n_cols)
         ]
         problem += pulp.lpSum(c * columns[k] for k, c in enumerate(lp.cost) if c)

@@ -15,6 +15,9 @@ from orkit.core.result import Status, Stop
 from orkit.models.rcpsp import RCPSP, RCPSPSolution
 from orkit.solvers.mip.common import CompiledMIP, LinearBuilder, size_guard
 
+# Building and loading the time-indexed model takes a few tenths of a second on j60-sized projects.
+MIN_SECONDS = 1.0
+
 
 def _windows(model: RCPSP, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     return model.earliest_starts, model.latest_starts(horizon)
@@ -79,8 +82,8 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledMIP | Outcome:
             pj, pi = prefix(j, t), prefix(i, t - lag)
             b.add_row(np.concatenate([pj, pi]), np.concatenate([np.ones(len(pj)), -np.ones(len(pi))]), upper=0.0)
     profile = model.capacity_profile(horizon)
-    groups = [(k, [i for i in range(model.n) if model.demands[i, k] > 0 and d[i] > 0]) for k in range(model.n_resources)]
-    for k, users in groups:
+    for k in range(model.n_resources):
+        users = [i for i in range(model.n) if model.demands[i, k] > 0 and d[i] > 0]
         if users:
             _add_usage_rows(b, users, [float(model.demands[i, k]) for i in users], profile[k], es, ls, d, first)
     for i, j in model.disjunctive:
