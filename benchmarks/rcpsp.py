@@ -108,7 +108,8 @@ def summarise(rows: list[Row], time_limit: float) -> None:
               f"{statistics.mean(walls):>8.2f}s {max(walls):>8.2f}s")
     own = [r for r in rows if r.solver == "orkit"]
     if own:
-        worse = [r.instance for r in own if r.heuristic is not None and (r.makespan is None or r.makespan > r.heuristic)]
+        worse = [r.instance for r in own
+                 if r.heuristic is not None and (r.makespan is None or r.makespan > r.heuristic)]
         over = [r.wall - time_limit for r in own]
         print(f"\norkit chain worse than its own heuristic stage: {len(worse)} {worse[:5]}")
         print(f"orkit wall-time overshoot of the {time_limit:g}s limit: max {max(over):+.3f}s, "
@@ -137,7 +138,8 @@ def main() -> None:
     reference = {}
     with open(args.data / "reference.csv") as handle:
         for row in csv.DictReader(handle):
-            reference[row["instance"]] = {"ub": int(row["optimum_or_best_upper"]), "optimal": row["status"] == "optimal"}
+            reference[row["instance"]] = {"ub": int(row["optimum_or_best_upper"]),
+                                          "optimal": row["status"] == "optimal"}
     solvers = [run_orkit]
     if args.peer == "pyjobshop":
         try:

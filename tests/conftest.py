@@ -31,9 +31,9 @@ def tiny_project() -> RCPSP:
                  precedences=[(0, 2), (1, 3)], name="tiny")
 
 
-def brute_force_makespan(model: RCPSP, horizon: int) -> int | None:
-    """Optimal makespan by enumerating every start vector in [0, horizon]^n, checked with numpy
-    independently of orkit's evaluate(). Only for n <= 5 and small horizons."""
+def feasible_schedules(model: RCPSP, horizon: int) -> np.ndarray:
+    """Every feasible start vector in [0, horizon]^n (rows), checked with numpy independently of
+    orkit's evaluate(). Only for tiny instances."""
     n, d, q = model.n, model.durations, model.demands
     assert (horizon + 1) ** n <= 2_000_000, "brute force is for tiny instances only"
     grid = np.array(list(itertools.product(range(horizon + 1), repeat=n)), dtype=np.int64)
@@ -51,6 +51,12 @@ def brute_force_makespan(model: RCPSP, horizon: int) -> int | None:
         running = (grid <= t) & (t < ends)
         usage = running.astype(np.int64) @ q
         ok &= (usage <= profile[:, t]).all(axis=1)
-    if not ok.any():
+    return grid[ok]
+
+
+def brute_force_makespan(model: RCPSP, horizon: int) -> int | None:
+    """Optimal makespan by enumeration; None when no schedule ends by `horizon`."""
+    schedules = feasible_schedules(model, horizon)
+    if not len(schedules):
         return None
-    return int(ends[ok].max(axis=1).min())
+    return int((schedules + model.durations).max(axis=1).min())

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import orkit
 from orkit import RCPSP, Downtime, ModelError, Status
-from tests.conftest import brute_force_makespan
+from tests.conftest import brute_force_makespan, feasible_schedules
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -79,3 +79,14 @@ def test_random_data_is_a_model_or_a_model_error(durations, demands, capacities,
     assert model.n == len(durations) and (model.durations >= 0).all()
     assert (model.demands <= model.capacities[None, :]).all()
     assert np.array_equal(RCPSP.from_dict(model.to_dict()).durations, model.durations)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_projects())
+def test_precedence_energy_delays_and_lower_bound_hold_in_every_feasible_schedule(model):
+    horizon = min(model.horizon_upper_bound, 10)
+    schedules = feasible_schedules(model, horizon)
+    for i, j, delay in model.precedence_energy_delays:
+        assert (schedules[:, j] >= schedules[:, i] + delay).all()
+    if len(schedules):
+        assert (schedules + model.durations).max(axis=1).min() >= model.lower_bound()

@@ -392,9 +392,80 @@ class RCPSP(Model):
             bound = max(bound, int(reach) + 1)
         return bound
 
+    @cached_property
+    def precedence_reach(self) -> np.ndarray:
+        """reach[i, j] is True when j is a (transitive) finish-to-start successor of i."""
+        reach = np.zeros((self.n, self.n), dtype=bool)
+        if len(self.precedences):
+            reach[self.precedences[:, 0], self.precedences[:, 1]] = True
+        order = self._topological_order()
+        for i in reversed(order):  # successors of i = direct ones and all of theirs
+            direct = np.flatnonzero(reach[i])
+            if len(direct):
+                reach[i] |= reach[direct].any(axis=0)
+        return reach
+
+    def _topological_order(self) -> list[int]:
+        indegree = np.bincount(self.precedences[:, 1], minlength=self.n) if len(self.precedences) else np.zeros(
+            self.n, dtype=np.int64)
+        succ: list[list[int]] = [[] for _ in range(self.n)]
+        for i, j in self.precedences:
+            succ[int(i)].append(int(j))
+        order = [i for i in range(self.n) if indegree[i] == 0]
+        for i in order:
+            for j in succ[i]:
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+        return order
+
+    @cached_property
+    def precedence_energy_delays(self) -> np.ndarray:
+        """Minimum start-to-start delays (i, j, delay) implied by resources between i and j.
+
+        Every activity that succeeds i and precedes j runs inside [S_i + d_i, S_j); at base capacity
+        (downtime only lowers it) their work on resource r needs ceil(energy_r / C_r) time. Only
+        delays longer than the longest precedence path from i to j are returned: they add information.
+        """
+        reach = self.precedence_reach
+        if not reach.any() or self.n_resources == 0:
+            return np.zeros((0, 3), dtype=np.int64)
+        between_time = np.zeros((self.n, self.n), dtype=np.int64)
+        work = self.durations[:, None] * self.demands  # (n, R)
+        as_int = reach.astype(np.int64)
+        for k in np.flatnonzero((work > 0).any(axis=0) & (self.capacities > 0)):
+            energy = (as_int * work[:, k][None, :]) @ as_int  # [i, j]: work on k of activities between i and j
+            between_time = np.maximum(between_time, -(-energy // int(self.capacities[k])))
+        delay = self.durations[:, None] + between_time
+        path = self._longest_precedence_paths()
+        useful = reach & (delay > path)
+        i, j = np.nonzero(useful)
+        return np.column_stack([i, j, delay[i, j]]).astype(np.int64)
+
+    def _longest_precedence_paths(self) -> np.ndarray:
+        """dist[i, j]: longest finish-to-start chain from the start of i to the start of j (-inf: none)."""
+        dist = np.full((self.n, self.n), -NO_DEADLINE, dtype=np.int64)
+        order = self._topological_order()
+        succ: list[list[int]] = [[] for _ in range(self.n)]
+        for a, b in self.precedences:
+            succ[int(a)].append(int(b))
+        for i in reversed(order):
+            for j in succ[i]:
+                candidate = np.maximum(dist[j], -NO_DEADLINE + 1) + self.durations[i]
+                candidate[dist[j] <= -NO_DEADLINE] = -NO_DEADLINE
+                dist[i] = np.maximum(dist[i], candidate)
+                dist[i, j] = max(dist[i, j], int(self.durations[i]))
+        return dist
+
     def lower_bound(self) -> int:
-        """Critical path (with releases and lags) and the resource-energy bound, whichever is larger."""
-        return max(self.critical_path_bound(), self.resource_bound())
+        """Critical path (with releases and lags), resource energy, and precedence-energy delays."""
+        bound = max(self.critical_path_bound(), self.resource_bound())
+        delays = self.precedence_energy_delays
+        if len(delays):
+            es = self.earliest_starts
+            tail = self.durations  # an activity's own duration is the least that follows its start
+            bound = max(bound, int((es[delays[:, 0]] + delays[:, 2] + tail[delays[:, 1]]).max()))
+        return bound
 
     def bound(self) -> float | None:
         if self.infeasibility() is not None:

@@ -4,6 +4,8 @@ Downtime enters each cumulative as fixed intervals that take the lost capacity; 
 are no-overlaps; time lags are linear. The horizon is the incumbent's makespan (a complete hint),
 start domains come from the time-lag analysis, and a "makespan interval" [makespan, horizon) that
 takes full capacity ties the objective into cumulative propagation (OR-Tools' RCPSP sample idea).
+Redundant constraints: no-overlaps over cliques of pairwise resource-incompatible activities, and
+the model's precedence-energy delays as extra start-to-start lags.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
     horizon = int(ctx.incumbent_objective) if restricted else model.horizon_upper_bound
     use_makespan_interval = bool(ctx.params.pop("makespan_interval", True))
     use_cliques = bool(ctx.params.pop("incompatibility_cliques", True))
+    use_delays = bool(ctx.params.pop("precedence_delays", True))
     es = model.earliest_starts
     ls = model.latest_starts(horizon)
     d = model.durations
@@ -48,10 +51,13 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
         cp.add(starts[j] >= starts[i] + int(d[i]))
     for i, j, lag in model.time_lags:
         cp.add(starts[j] >= starts[i] + int(lag))
+    if use_delays:  # redundant: implied by the resources of the activities between i and j
+        for i, j, delay in model.precedence_energy_delays:
+            cp.add(starts[j] >= starts[i] + int(delay))
     for i in model.sinks:
         cp.add(makespan >= starts[i] + int(d[i]))
 
-    span = None
+    span = span_size = None
     if use_makespan_interval and horizon > lower:
         span_size = cp.new_int_var(0, horizon - lower, "tail_size")
         span = cp.new_interval_var(makespan, span_size, horizon, "after_makespan")
@@ -88,6 +94,8 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
         for i, value in enumerate(incumbent.starts):
             cp.add_hint(starts[i], int(value))
         cp.add_hint(makespan, int(ctx.incumbent_objective))
+        if span_size is not None:  # a hint missing one variable is "incomplete" and loses its force
+            cp.add_hint(span_size, horizon - int(ctx.incumbent_objective))
 
     def decode(solver: cp_model.CpSolver) -> RCPSPSolution:
         return RCPSPSolution(np.array([solver.value(s) for s in starts], dtype=np.int64))
