@@ -196,32 +196,18 @@ class RCPSP(Model):
         self._check_precedence_cycle()
 
     def _check_precedence_cycle(self) -> None:
-        n = self.n
-        succ: list[list[int]] = [[] for _ in range(n)]
-        indeg = np.zeros(n, dtype=np.int64)
-        for i, j in self.precedences:
-            succ[i].append(int(j))
-            indeg[j] += 1
-        queue = deque(np.flatnonzero(indeg == 0).tolist())
-        seen = 0
-        while queue:
-            i = queue.popleft()
-            seen += 1
-            for j in succ[i]:
-                indeg[j] -= 1
-                if indeg[j] == 0:
-                    queue.append(j)
-        if seen == n:
+        order = self.topological_order
+        if len(order) == self.n:
             return
-        # walk inside the remaining subgraph until a node repeats: that is a cycle
-        remaining = set(np.flatnonzero(indeg > 0).tolist())
+        # walk inside what the topological sort could not place until a node repeats: a cycle
+        remaining = set(range(self.n)) - set(order)
         node = next(iter(remaining))
         path: list[int] = []
         position: dict[int, int] = {}
         while node not in position:
             position[node] = len(path)
             path.append(node)
-            node = next(j for j in succ[node] if j in remaining)
+            node = next(j for j in self.successors[node] if j in remaining)
         cycle = path[position[node]:] + [node]
         raise ModelError("precedences form a cycle: " + " -> ".join(self.labels[i] for i in cycle))
 
@@ -255,6 +241,27 @@ class RCPSP(Model):
         arcs = np.vstack([fs, self.time_lags]).astype(np.int64)
         arcs.setflags(write=False)
         return arcs
+
+    @cached_property
+    def successors(self) -> list[list[int]]:
+        """Direct finish-to-start successors of each activity."""
+        succ: list[list[int]] = [[] for _ in range(self.n)]
+        for i, j in self.precedences:
+            succ[int(i)].append(int(j))
+        return succ
+
+    @cached_property
+    def topological_order(self) -> list[int]:
+        """Activities in precedence order (Kahn); shorter than n only when precedences are cyclic."""
+        indegree = np.bincount(self.precedences[:, 1], minlength=self.n) if len(self.precedences) else np.zeros(
+            self.n, dtype=np.int64)
+        order = [i for i in range(self.n) if indegree[i] == 0]
+        for i in order:
+            for j in self.successors[i]:
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+        return order
 
     @cached_property
     def sinks(self) -> np.ndarray:
@@ -398,26 +405,11 @@ class RCPSP(Model):
         reach = np.zeros((self.n, self.n), dtype=bool)
         if len(self.precedences):
             reach[self.precedences[:, 0], self.precedences[:, 1]] = True
-        order = self._topological_order()
-        for i in reversed(order):  # successors of i = direct ones and all of theirs
+        for i in reversed(self.topological_order):  # successors of i = direct ones and all of theirs
             direct = np.flatnonzero(reach[i])
             if len(direct):
                 reach[i] |= reach[direct].any(axis=0)
         return reach
-
-    def _topological_order(self) -> list[int]:
-        indegree = np.bincount(self.precedences[:, 1], minlength=self.n) if len(self.precedences) else np.zeros(
-            self.n, dtype=np.int64)
-        succ: list[list[int]] = [[] for _ in range(self.n)]
-        for i, j in self.precedences:
-            succ[int(i)].append(int(j))
-        order = [i for i in range(self.n) if indegree[i] == 0]
-        for i in order:
-            for j in succ[i]:
-                indegree[j] -= 1
-                if indegree[j] == 0:
-                    order.append(j)
-        return order
 
     @cached_property
     def precedence_energy_delays(self) -> np.ndarray:
@@ -445,12 +437,8 @@ class RCPSP(Model):
     def _longest_precedence_paths(self) -> np.ndarray:
         """dist[i, j]: longest finish-to-start chain from the start of i to the start of j (-inf: none)."""
         dist = np.full((self.n, self.n), -NO_DEADLINE, dtype=np.int64)
-        order = self._topological_order()
-        succ: list[list[int]] = [[] for _ in range(self.n)]
-        for a, b in self.precedences:
-            succ[int(a)].append(int(b))
-        for i in reversed(order):
-            for j in succ[i]:
+        for i in reversed(self.topological_order):
+            for j in self.successors[i]:
                 candidate = np.maximum(dist[j], -NO_DEADLINE + 1) + self.durations[i]
                 candidate[dist[j] <= -NO_DEADLINE] = -NO_DEADLINE
                 dist[i] = np.maximum(dist[i], candidate)

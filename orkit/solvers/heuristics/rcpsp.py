@@ -31,26 +31,8 @@ def priority_rules(model: RCPSP) -> dict[str, np.ndarray]:
     es = model.earliest_starts
     critical = model.critical_path_bound()
     ls = model.latest_starts(critical)
-    n = model.n
-    succ: list[list[int]] = [[] for _ in range(n)]
-    for i, j in model.precedences:
-        succ[int(i)].append(int(j))
-    # total successors by a reverse topological sweep over bitsets (python ints)
-    indegree = np.bincount(model.precedences[:, 1], minlength=n) if len(model.precedences) else np.zeros(n, int)
-    topo = [i for i in range(n) if indegree[i] == 0]
-    for i in topo:
-        for j in succ[i]:
-            indegree[j] -= 1
-            if indegree[j] == 0:
-                topo.append(j)
-    reach = [0] * n
-    for i in reversed(topo):
-        mask = 0
-        for j in succ[i]:
-            mask |= reach[j] | (1 << j)
-        reach[i] = mask
-    total_successors = np.array([bin(mask).count("1") for mask in reach])
-    grpw = np.array([model.durations[i] + sum(model.durations[j] for j in succ[i]) for i in range(n)])
+    total_successors = model.precedence_reach.sum(axis=1)
+    grpw = model.durations + np.array([model.durations[s].sum() for s in model.successors], dtype=np.int64)
     return {
         "LFT": (ls + model.durations).astype(float),
         "LST": ls.astype(float),
