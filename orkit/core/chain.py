@@ -18,7 +18,7 @@ from typing import Any
 
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.budget import Budget
-from orkit.core.errors import BackendError, ModelError, OrkitError
+from orkit.core.errors import BackendError, ModelError
 from orkit.core.model import Model
 from orkit.core.registry import PROBLEMS, load_backend
 from orkit.core.result import Objective, Progress, Result, Sense, StageRecord, Status, Stop
@@ -53,17 +53,22 @@ class _State:
     hit_time_limit: bool = False
     progress: list[Progress] = field(default_factory=list)
 
-    def offer_bound(self, bound: float | None) -> None:
+    def offer_bound(self, bound: float | None) -> bool:
+        """Take a bound on the optimum; False (and ignored) when it contradicts the verified incumbent."""
         if bound is None or isinstance(self.objective, tuple):
-            return
+            return True
         minimize = self.model.sense is Sense.MINIMIZE
+        if self.objective is not None:
+            noise = 1e-6 * max(1.0, abs(self.objective))
+            if (bound - self.objective if minimize else self.objective - bound) > noise:
+                return False  # a bound beyond a verified solution is wrong, not "optimal"
         if self.bound is None or (bound > self.bound if minimize else bound < self.bound):
             self.bound = float(bound)
         if self.objective is not None:
-            # a bound can never pass a verified solution; clip rounding noise from backends
             self.bound = min(self.bound, self.objective) if minimize else max(self.bound, self.objective)
-            if abs(self.bound - self.objective) <= 1e-9 * max(1.0, abs(self.objective)):
+            if abs(self.bound - self.objective) <= 1e-6 * max(1.0, abs(self.objective)):
                 self.proven_optimal = True
+        return True
 
 
 @contextmanager
@@ -208,7 +213,7 @@ def _run_one(model, name, runner, is_last, state, budget, seed, workers, params,
     except MemoryError:
         return StageRecord(name, Status.UNKNOWN, Stop.ERROR, wall_time=time.perf_counter() - started,
                            reason="failed: out of memory")
-    except (OrkitError, Exception) as exc:  # recorded, and the chain goes on
+    except Exception as exc:  # recorded, and the chain goes on
         kind = type(exc).__name__
         return StageRecord(name, Status.UNKNOWN, Stop.ERROR, wall_time=time.perf_counter() - started,
                            reason=f"failed: {kind}: {exc}")
@@ -247,14 +252,14 @@ def _run_one(model, name, runner, is_last, state, budget, seed, workers, params,
             state.proven_infeasible = True
             state.reason = outcome.reason or f"proved infeasible by {name}"
     elif status is Status.OPTIMAL:
-        if objective is not None:
-            state.offer_bound(objective)
-        elif state.objective is not None:  # "nothing better than the incumbent exists"
-            state.offer_bound(state.objective)
-        else:
+        claimed = objective if objective is not None else state.objective  # None: "the incumbent is optimal"
+        if claimed is None or not state.offer_bound(claimed):
             status = Status.UNKNOWN
-            note = (note + "; " if note else "") + "claimed optimal without any solution: ignored"
-    state.offer_bound(outcome.bound)
+            note = (note + "; " if note else "") + (
+                "claimed optimal without any solution: ignored" if claimed is None
+                else f"claimed {claimed} optimal although a verified {state.objective} exists: ignored")
+    if not state.offer_bound(outcome.bound):
+        note = (note + "; " if note else "") + f"bound {outcome.bound} contradicts the verified incumbent: ignored"
     if status is Status.OPTIMAL and objective is None and outcome.solution is None:
         objective = state.objective
     return StageRecord(name, status, outcome.stop, objective, outcome.bound, wall, note)

@@ -62,6 +62,20 @@ def test_bound_meeting_objective_proves_optimality_and_skips_the_rest():
     assert result.stages[1].reason == "skipped: optimality already proven"
 
 
+def test_an_optimality_claim_worse_than_the_incumbent_is_ignored():
+    worst = RCPSPSolution([0, 2, 2, 7])  # makespan 8, feasible
+    result = run_stages(tiny_project(), [("a", _stage(WORSE)), ("b", _stage(worst, status=Status.OPTIMAL))],
+                        time_limit=5)
+    assert result.status is Status.FEASIBLE and result.objective == 7 and result.bound == 5
+    assert "claimed 8 optimal although a verified 7 exists: ignored" in result.stages[1].reason
+
+
+def test_a_bound_beyond_the_incumbent_is_ignored():
+    result = run_stages(tiny_project(), [("a", _stage(WORSE)), ("b", _stage(bound=9.0))], time_limit=5)
+    assert result.status is Status.FEASIBLE and result.bound == 5
+    assert "contradicts the verified incumbent" in result.stages[1].reason
+
+
 def test_infeasibility_claim_is_ignored_when_a_solution_exists():
     result = run_stages(tiny_project(), [("a", _stage(WORSE)), ("b", _stage(status=Status.INFEASIBLE))], time_limit=5)
     assert result.status is Status.FEASIBLE and "ignored" in result.stages[1].reason
