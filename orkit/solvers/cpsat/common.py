@@ -42,6 +42,10 @@ def configure(solver: cp_model.CpSolver, ctx: StageContext, time_limit: float) -
             raise BackendError(f"unknown CP-SAT parameter {key!r}")
         current = getattr(p, key)
         try:
+            if isinstance(value, (list, tuple)):  # repeated fields such as ignore_subsolvers
+                del current[:]
+                current.extend(value)
+                continue
             if isinstance(current, bool):
                 value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
             elif isinstance(current, int):
