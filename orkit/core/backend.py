@@ -22,15 +22,7 @@ class StageContext:
     params: dict[str, Any] = field(default_factory=dict)  # raw backend parameters
     report: Callable[[Progress], None] = lambda p: None
     backend: str = ""
-    is_last: bool = True  # False when later stages wait for their share of the budget
-
-    def time_for_stage(self, share: float, cap: float | None = None) -> float:
-        """Seconds this stage may use: all that is left when last, else a share of it."""
-        remaining = self.budget.remaining()
-        if self.is_last:
-            return remaining
-        limit = remaining * share
-        return min(limit, cap) if cap is not None else limit
+    is_last: bool = True  # False when later stages follow and want the budget
 
     def progress(self, objective: Objective | None, bound: float | None) -> None:
         self.report(Progress(self.budget.elapsed(), objective, bound, self.backend))

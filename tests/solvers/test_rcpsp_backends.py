@@ -117,7 +117,7 @@ def test_every_priority_rule_gives_a_verified_schedule(j301):
 
 def test_heuristic_is_deterministic_for_a_seed(hard_j60):
     model = orkit.load(hard_j60)
-    params = {"heuristic": {"samples": 20}}
+    params = {"heuristic": {"schedules": 3000}}
     runs = [orkit.solve(model, backend="heuristic", time_limit=30, seed=3, backend_params=params) for _ in range(2)]
     assert np.array_equal(runs[0].solution.starts, runs[1].solution.starts)
 

@@ -1,7 +1,10 @@
-"""RCPSP heuristic backend: priority rules x {serial, parallel} SGS, forward-backward improvement,
-then regret-biased random sampling within its share of the budget. Deterministic for a seed."""
+"""RCPSP heuristic backend: priority rules x {serial, parallel} SGS with forward-backward
+improvement; as the last stage, then a genetic algorithm for the rest of the budget.
+Deterministic for a seed when the GA ends by convergence or its schedule count, not the clock."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -17,13 +20,7 @@ from orkit.solvers.heuristics.rcpsp_sgs import (
     topological_rank,
 )
 
-# Share of the budget the heuristic takes when later stages follow, and its cap in seconds.
-CHAIN_SHARE = 0.05
-CHAIN_CAP = 0.5
-# Random samples: many when the heuristic is the last stage; few before CP-SAT, whose search
-# improves a hint far more than sampling does (measured on hard j60 instances at 10 s).
-DEFAULT_SAMPLES = 200
-CHAIN_SAMPLES = 16
+MAX_SCHEDULES = 2_000_000
 
 
 def priority_rules(model: RCPSP) -> dict[str, np.ndarray]:
@@ -65,34 +62,43 @@ def construct(model: RCPSP, inst=None) -> tuple[np.ndarray | None, str]:
 
 
 def solve(model: RCPSP, ctx: StageContext) -> Outcome:
-    time_limit = ctx.time_for_stage(CHAIN_SHARE, CHAIN_CAP)
-    deadline = ctx.budget.elapsed() + time_limit
-    samples = int(ctx.params.get("samples", DEFAULT_SAMPLES if ctx.is_last else CHAIN_SAMPLES))
+    """Priority rules always; the genetic search only when no exact stage follows.
+
+    Before CP-SAT the rule-based schedule is the better hint: measured on hard j60 instances at 10 s,
+    CP-SAT's neighbourhood search ends worse when started from a GA local optimum (sum of gaps
+    49.5 % vs 29.3 % over 12 runs), and random sampling before it changed nothing.
+    """
     lower = model.lower_bound()
     inst = forward_instance(model)
     best, how = construct(model, inst)
     best_value = int((best + model.durations).max()) if best is not None else None
     if best is not None:
         ctx.progress(best_value, lower)
-    rank = topological_rank(inst)
-    rng = np.random.default_rng(ctx.seed)
-    lft = priority_rules(model)["LFT"]
-    done = 0
-    while done < samples and (best_value is None or best_value > lower):
-        if ctx.budget.should_stop() or ctx.budget.elapsed() > deadline:
-            break
-        done += 1
-        starts = serial_sgs(inst, activity_list(inst, lft, rng))
-        if starts is None:
-            continue
-        starts = forward_backward(model, inst, starts, rank)
-        value = int((starts + model.durations).max())
-        if best_value is None or value < best_value:
-            best, best_value, how = starts, value, f"biased random sampling #{done} + FBI"
-            ctx.progress(best_value, lower)
+    schedules = 0
+    if ctx.is_last and (best_value is None or best_value > lower) and not ctx.budget.should_stop():
+        from orkit.solvers.heuristics.rcpsp_ga import genetic_search  # compiled kernels: load only when used
+
+        rank = topological_rank(inst)
+        before = np.zeros((model.n, model.n), dtype=bool)
+        for j, preds in enumerate(inst.order_preds):
+            before[preds, j] = True
+        rng = np.random.default_rng(ctx.seed)
+        rules = priority_rules(model)
+        seeds = [np.array(activity_list(inst, p)) for p in rules.values()]
+        seeds += [np.array(activity_list(inst, rules["LFT"], rng)) for _ in range(16)]
+        if best is not None:
+            seeds.append(np.lexsort((rank, best)))
+        deadline = time.perf_counter() + ctx.budget.remaining() - 0.02
+        ga_best, schedules = genetic_search(
+            model, seeds, rank, before, rng, deadline, lower, int(ctx.params.get("schedules", MAX_SCHEDULES)),
+            on_improve=lambda value: ctx.progress(value, lower),
+        )
+        if ga_best is not None and (best_value is None or ga_best.makespan < best_value):
+            best, best_value, how = ga_best.starts, ga_best.makespan, "genetic algorithm + FBI"
     if best is None:
         return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED,
                        reason="no schedule found by the generation schemes (deadlines or maximum lags)")
     proven = best_value <= lower
+    note = f"{how}; {schedules} GA schedules" if ctx.is_last else f"{how} (hint for the next stage)"
     return Outcome(RCPSPSolution(best), float(lower), Status.OPTIMAL if proven else Status.FEASIBLE,
-                   Stop.COMPLETED, reason=f"{how}; {done} samples")
+                   Stop.COMPLETED, reason=note)
