@@ -33,6 +33,23 @@ def _check_demands(path: Path, demands: list[list[int]], capacities: list[int], 
                     f"{capacity}", path, lines[index])
 
 
+def _request_table(tokens: Tokens, labels: range, n_res: int, what: str) -> tuple[list, list, list]:
+    """Rows `number mode duration demand...` (single mode): durations, demands and their lines."""
+    durations, demands, lines = [], [], []
+    for expected in labels:
+        line = tokens.line()
+        lines.append(line)
+        job = tokens.int(f"{what} number")
+        if job != expected:
+            raise tokens.error(f"expected {what} {expected} in the request table, found {job}", line)
+        tokens.int("mode", 1, 1)
+        durations.append(tokens.int(f"duration of {what} {job}", 0, MAX_VALUE))
+        demands.append(tokens.ints(n_res, f"demand of {what} {job}", 0, MAX_VALUE))
+        if tokens.line() == line and not tokens.at_end() and not tokens.items[tokens.pos][0].startswith("*"):
+            raise tokens.error(f"{what} {job}: more values than 1 mode, 1 duration and {n_res} demands", line)
+    return durations, demands, lines
+
+
 def _check_successors(tokens: Tokens, succ: list[int], n: int, job: int, line: int, offset: int) -> None:
     for s in succ:
         if not offset <= s < n + offset:
@@ -91,18 +108,7 @@ def read_sm(path: str | Path) -> RCPSP:
     req_head = find(r"^\s*REQUESTS/DURATIONS")
     dash = find(r"^-{5,}", req_head)
     tokens = Tokens("", path, dash + 2, lines[dash + 1 :])
-    durations, demands, demand_lines = [], [], []
-    for expected in range(1, n + 1):
-        line = tokens.line()
-        demand_lines.append(line)
-        job = tokens.int("job number")
-        if job != expected:
-            raise tokens.error(f"expected job {expected} in the request table, found {job}", line)
-        tokens.int("mode", 1, 1)
-        durations.append(tokens.int(f"duration of job {job}", 0, MAX_VALUE))
-        demands.append(tokens.ints(n_res, f"demand of job {job}", 0, MAX_VALUE))
-        if tokens.line() == line and not tokens.at_end() and not tokens.items[tokens.pos][0].startswith("*"):
-            raise tokens.error(f"job {job}: more values than 1 mode, 1 duration and {n_res} demands", line)
+    durations, demands, demand_lines = _request_table(tokens, range(1, n + 1), n_res, "job")
 
     cap_head = find(r"^\s*RESOURCEAVAILABILITIES")
     cap_line = cap_head + 2
@@ -168,16 +174,7 @@ def read_sch(path: str | Path) -> RCPSP:
         _check_successors(tokens, succ, n, job, line, 0)
         values = tokens.ints(count, f"time lag of activity {job}", -MAX_VALUE, MAX_VALUE)
         lags += [(job, s, lag) for s, lag in zip(succ, values)]
-    durations, demands, demand_lines = [], [], []
-    for expected in range(n):
-        line = tokens.line()
-        demand_lines.append(line)
-        job = tokens.int("activity number")
-        if job != expected:
-            raise tokens.error(f"expected activity {expected} in the duration table, found {job}", line)
-        tokens.int("mode", 1, 1)
-        durations.append(tokens.int(f"duration of activity {job}", 0, MAX_VALUE))
-        demands.append(tokens.ints(n_res, f"demand of activity {job}", 0, MAX_VALUE))
+    durations, demands, demand_lines = _request_table(tokens, range(n), n_res, "activity")
     cap_line = tokens.line()
     capacities = tokens.ints(n_res, "resource capacity", 0, MAX_VALUE)
     if not tokens.at_end():
