@@ -41,13 +41,14 @@ def priority_rules(model: RCPSP) -> dict[str, np.ndarray]:
     }
 
 
-def construct(model: RCPSP, inst=None) -> tuple[np.ndarray | None, str]:
+def construct(model: RCPSP, inst=None, rules: dict[str, np.ndarray] | None = None,
+              rank: np.ndarray | None = None) -> tuple[np.ndarray | None, str]:
     """Best schedule of every rule with both schemes, each improved by forward-backward passes."""
     inst = inst or forward_instance(model)
-    rank = topological_rank(inst)
+    rank = topological_rank(inst) if rank is None else rank
     parallel_ok = not model.has_max_lags
     best, best_value, best_name = None, None, ""
-    for rule, priority in priority_rules(model).items():
+    for rule, priority in (rules or priority_rules(model)).items():
         schemes = [("serial", serial_sgs(inst, activity_list(inst, priority)))]
         if parallel_ok:
             schemes.append(("parallel", parallel_sgs(inst, priority)))
@@ -70,7 +71,8 @@ def solve(model: RCPSP, ctx: StageContext) -> Outcome:
     """
     lower = model.lower_bound()
     inst = forward_instance(model)
-    best, how = construct(model, inst)
+    rules, rank = priority_rules(model), topological_rank(inst)
+    best, how = construct(model, inst, rules, rank)
     best_value = int((best + model.durations).max()) if best is not None else None
     if best is not None:
         ctx.progress(best_value, lower)
@@ -78,12 +80,10 @@ def solve(model: RCPSP, ctx: StageContext) -> Outcome:
     if ctx.is_last and (best_value is None or best_value > lower) and not ctx.budget.should_stop():
         from orkit.solvers.heuristics.rcpsp_ga import genetic_search  # compiled kernels: load only when used
 
-        rank = topological_rank(inst)
         before = np.zeros((model.n, model.n), dtype=bool)
         for j, preds in enumerate(inst.order_preds):
             before[preds, j] = True
         rng = np.random.default_rng(ctx.seed)
-        rules = priority_rules(model)
         seeds = [np.array(activity_list(inst, p)) for p in rules.values()]
         seeds += [np.array(activity_list(inst, rules["LFT"], rng)) for _ in range(16)]
         if best is not None:

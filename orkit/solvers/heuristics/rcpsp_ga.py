@@ -9,12 +9,13 @@ in a second.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from orkit.models.rcpsp import RCPSP
 from orkit.solvers.heuristics import rcpsp_kernels as kernels
+from orkit.solvers.heuristics.rcpsp_sgs import mirrored_profile
 
 # Stop after this many schedules without improvement (or as many as it took to reach the best).
 STALL_SCHEDULES = 5000
@@ -39,12 +40,8 @@ class Justifier:
 
     def _mirror_at(self, makespan: int) -> kernels.FlatProject:
         if not self.model.downtimes:
-            return self.mirror
-        tail = np.repeat(self.model.capacities[:, None], self.forward.profile.shape[1], axis=1)
-        profile = np.concatenate([self.forward.profile[:, :makespan][:, ::-1], tail], axis=1)
-        from dataclasses import replace
-
-        return replace(self.mirror, profile=np.ascontiguousarray(profile))
+            return self.mirror  # a constant profile is its own mirror image
+        return replace(self.mirror, profile=mirrored_profile(self.model, self.forward.profile, makespan))
 
     def decode(self, order: np.ndarray, passes: int = 3) -> Individual | None:
         d = self.model.durations

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from orkit.models.rcpsp import NO_DEADLINE, RCPSP
+from orkit.solvers.heuristics.rcpsp_sgs import mirrored_arcs
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,9 @@ def forward_project(model: RCPSP) -> FlatProject:
 
 
 def mirror_project(model: RCPSP, forward: FlatProject) -> FlatProject:
-    """Reversed in time; with downtime the profile is replaced per makespan by `mirror_profile`."""
-    d = model.durations
-    arcs = model.arcs
-    mirrored = np.column_stack([arcs[:, 1], arcs[:, 0], arcs[:, 2] + d[arcs[:, 1]] - d[arcs[:, 0]]]) if len(
-        arcs) else arcs
+    """Reversed in time at full capacity; with downtime the caller swaps in `mirrored_profile`."""
     profile = np.repeat(model.capacities[:, None], forward.profile.shape[1], axis=1)
-    return flatten(model, mirrored, profile, np.zeros(model.n, dtype=np.int64),
+    return flatten(model, mirrored_arcs(model), profile, np.zeros(model.n, dtype=np.int64),
                    np.full(model.n, NO_DEADLINE, dtype=np.int64))
 
 

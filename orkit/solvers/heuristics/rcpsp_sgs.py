@@ -70,6 +70,20 @@ def forward_instance(model: RCPSP, horizon: int | None = None) -> SGSInstance:
     return inst
 
 
+def mirrored_arcs(model: RCPSP) -> np.ndarray:
+    """The model's start-to-start arcs in reversed time (start' = makespan - end): (j, i, lag + d_j - d_i)."""
+    d, arcs = model.durations, model.arcs
+    if not len(arcs):
+        return arcs
+    return np.column_stack([arcs[:, 1], arcs[:, 0], arcs[:, 2] + d[arcs[:, 1]] - d[arcs[:, 0]]])
+
+
+def mirrored_profile(model: RCPSP, profile: np.ndarray, makespan: int) -> np.ndarray:
+    """Capacity over reversed time at `makespan`; full capacity beyond it (before time 0)."""
+    tail = np.repeat(model.capacities[:, None], profile.shape[1], axis=1)
+    return np.ascontiguousarray(np.concatenate([profile[:, :makespan][:, ::-1], tail], axis=1))
+
+
 def mirror_instance(model: RCPSP, forward: SGSInstance, makespan: int) -> SGSInstance:
     """The project reversed in time at `makespan`: finishing late there means starting early here.
 
@@ -77,12 +91,8 @@ def mirror_instance(model: RCPSP, forward: SGSInstance, makespan: int) -> SGSIns
     """
     skeleton = forward.mirror
     if skeleton is None:
-        d = model.durations
-        arcs = model.arcs
-        mirrored = (
-            np.column_stack([arcs[:, 1], arcs[:, 0], arcs[:, 2] + d[arcs[:, 1]] - d[arcs[:, 0]]]) if len(arcs) else arcs
-        )
-        skeleton = _build(d, model.demands, forward.profile, mirrored, np.zeros(model.n, dtype=np.int64),
+        skeleton = _build(model.durations, model.demands, forward.profile, mirrored_arcs(model),
+                          np.zeros(model.n, dtype=np.int64),
                           np.full(model.n, NO_DEADLINE, dtype=np.int64), model.disjunctive)
         for j, preds in enumerate(forward.order_preds):
             for i in preds:
@@ -90,9 +100,7 @@ def mirror_instance(model: RCPSP, forward: SGSInstance, makespan: int) -> SGSIns
         forward.mirror = skeleton
     if not model.downtimes:
         return skeleton  # a constant profile is its own mirror image
-    tail = np.repeat(model.capacities[:, None], forward.horizon, axis=1)
-    profile = np.concatenate([forward.profile[:, :makespan][:, ::-1], tail], axis=1)
-    return replace(skeleton, profile=np.ascontiguousarray(profile))
+    return replace(skeleton, profile=mirrored_profile(model, forward.profile, makespan))
 
 
 def _first_fit(avail: np.ndarray, uses: np.ndarray, need: np.ndarray, dj: int, lo: int, hi: int,
