@@ -28,6 +28,16 @@ PROBLEMS: dict[str, ProblemEntry] = {
         },
         default_chain=("heuristic", "cpsat", "mip"),
     ),
+    "tardiness": ProblemEntry(
+        model="orkit.models.tardiness:SingleMachine",
+        backends={
+            "heuristic": "orkit.solvers.heuristics.tardiness",
+            "exact": "orkit.solvers.exact.tardiness",
+            "cpsat": "orkit.solvers.cpsat.tardiness",
+            "mip": "orkit.solvers.mip.tardiness",
+        },
+        default_chain=("heuristic", "exact", "cpsat"),
+    ),
 }
 
 
@@ -37,6 +47,7 @@ class FormatEntry:
     extensions: tuple[str, ...]
     reader: str  # "module:function"
     sniff: Callable[[str], bool]  # looks at the first few KB of text
+    indexed: bool = False  # the file holds many instances, addressed as FILE#k
 
 
 FORMATS: list[FormatEntry] = [
@@ -45,7 +56,14 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("psplib-sm", (".sm",), "orkit.formats.psplib:read_sm", lambda head: "jobs (incl. supersource" in head),
     FormatEntry("patterson-rcp", (".rcp",), "orkit.formats.psplib:read_rcp", lambda head: False),
     FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),
+    FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
+    FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
+                lambda head: _lazy("orkit.formats.orlib:looks_like_csv")(head)),
 ]
+
+
+def _lazy(spec: str):
+    return _resolve(spec)
 
 
 def _resolve(spec: str):
@@ -76,25 +94,38 @@ def load_backend(problem: str, backend: str) -> ModuleType:
 
 
 def detect_format(path: Path) -> FormatEntry:
+    """The extension decides when only one format uses it; otherwise the content does."""
     suffix = path.suffix.lower()
-    for entry in FORMATS:
-        if suffix in entry.extensions:
-            return entry
+    by_extension = [entry for entry in FORMATS if suffix in entry.extensions]
+    if len(by_extension) == 1:
+        return by_extension[0]
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096).decode("utf-8", errors="replace")
     except OSError as exc:
         raise InstanceError(f"cannot read: {exc.strerror}", path) from None
-    for entry in FORMATS:
+    for entry in by_extension or FORMATS:
         if entry.sniff(head):
             return entry
+    if by_extension:
+        names = ", ".join(entry.name for entry in by_extension)
+        raise InstanceError(f"content matches none of the {suffix} formats ({names}); check the header line", path, 1)
     known = ", ".join(ext for entry in FORMATS for ext in entry.extensions)
     raise InstanceError(f"unknown file format (known extensions: {known})", path)
 
 
+def split_fragment(path: str | Path) -> tuple[Path, int | None]:
+    """`wt40.txt#7` -> (wt40.txt, 7): one instance of a many-instance file; plain paths pass through."""
+    text = str(path)
+    base, sep, fragment = text.rpartition("#")
+    if sep and fragment.isdigit() and not Path(text).exists():
+        return Path(base), int(fragment)
+    return Path(text), None
+
+
 def load(path: str | Path, format: str | None = None):
     """Read an instance file into a validated model; the format comes from extension and content."""
-    path = Path(path)
+    path, index = split_fragment(path)
     if format is not None:
         matches = [e for e in FORMATS if e.name == format]
         if not matches:
@@ -104,4 +135,10 @@ def load(path: str | Path, format: str | None = None):
         if not path.exists():
             raise InstanceError("no such file", path)
         entry = detect_format(path)
-    return _resolve(entry.reader)(path)
+    reader = _resolve(entry.reader)
+    if entry.indexed:
+        return reader(path, index)
+    if index is not None:
+        raise InstanceError(f"'#{index}' addresses one instance of a many-instance file; {entry.name} files "
+                            "hold one instance", path)
+    return reader(path)

@@ -19,8 +19,9 @@ import numpy as np
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
 from orkit.core.result import Evaluation, Sense
+from orkit.models.validation import MAX_MAGNITUDE, int_array
 
-NO_DEADLINE = np.iinfo(np.int64).max // 4
+NO_DEADLINE = MAX_MAGNITUDE
 MAX_REPORTED_VIOLATIONS = 25
 
 
@@ -48,22 +49,6 @@ class RCPSPSolution:
         return {"starts": [int(s) for s in self.starts]}
 
 
-def _int_array(values: Any, shape_name: str, ndim: int) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{shape_name}: expected numbers ({exc})") from None
-    if array.ndim != ndim:
-        raise ModelError(f"{shape_name}: expected a {ndim}-dimensional array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-        raise ModelError(f"{shape_name}: every value must be a finite integer")
-    if np.any(np.abs(array) > NO_DEADLINE):
-        raise ModelError(f"{shape_name}: values beyond {NO_DEADLINE} are not supported")
-    result = array.astype(np.int64)
-    result.setflags(write=False)
-    return result
-
-
 def _pairs(values: Any, name: str, width: int) -> np.ndarray:
     if values is None:
         values = []
@@ -72,7 +57,7 @@ def _pairs(values: Any, name: str, width: int) -> np.ndarray:
         empty = np.zeros((0, width), dtype=np.int64)
         empty.setflags(write=False)
         return empty
-    result = _int_array(list(values), name, 2)
+    result = int_array(list(values), name, 2)
     if result.shape[1] != width:
         raise ModelError(f"{name}: every entry needs {width} numbers, got {result.shape[1]}")
     return result
@@ -101,14 +86,14 @@ class RCPSP(Model):
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
         setattr_ = object.__setattr__
-        durations = _int_array(self.durations, "durations", 1)
+        durations = int_array(self.durations, "durations", 1)
         n = len(durations)
         try:
             raw = np.asarray(self.demands, dtype=np.float64)
         except (TypeError, ValueError):
             raise ModelError("demands: expected one row of numbers per activity, all rows equally long") from None
-        demands = _int_array(np.zeros((n, 0)) if raw.size == 0 else raw, "demands", 2)
-        capacities = _int_array(self.capacities, "capacities", 1)
+        demands = int_array(np.zeros((n, 0)) if raw.size == 0 else raw, "demands", 2)
+        capacities = int_array(self.capacities, "capacities", 1)
         setattr_(self, "durations", durations)
         setattr_(self, "demands", demands)
         setattr_(self, "capacities", capacities)
@@ -164,7 +149,7 @@ class RCPSP(Model):
         setattr_(self, "time_lags", time_lags)
 
         if self.release_dates is not None:
-            release = _int_array(self.release_dates, "release dates", 1)
+            release = int_array(self.release_dates, "release dates", 1)
             if len(release) != n:
                 raise ModelError(f"{len(release)} release dates for {n} activities")
             for i in np.flatnonzero(release < 0):
@@ -172,7 +157,7 @@ class RCPSP(Model):
             setattr_(self, "release_dates", release)
         if self.deadlines is not None:
             raw = [NO_DEADLINE if d is None else d for d in np.asarray(self.deadlines, dtype=object)]
-            deadlines = _int_array(raw, "deadlines", 1)
+            deadlines = int_array(raw, "deadlines", 1)
             if len(deadlines) != n:
                 raise ModelError(f"{len(deadlines)} deadlines for {n} activities")
             for i in np.flatnonzero(deadlines < 0):

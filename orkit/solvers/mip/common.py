@@ -98,6 +98,31 @@ class LinearModel:
         return len(self.row_lower)
 
 
+def add_usage_rows(b: LinearBuilder, users, weights, capacity, es, ls, d, first) -> None:
+    """Time-indexed usage rows: sum_i w_i * [i runs at t] <= capacity[t] for every period t, where
+    x[i, s] (s in [es_i, ls_i]) is column first[i] + s - es_i; built as one sparse block."""
+    horizon = len(capacity)
+    rows, cols, vals = [], [], []
+    for i, w in zip(users, weights):
+        starts = np.arange(es[i], ls[i] + 1)
+        offsets = np.arange(d[i])
+        period = (starts[:, None] + offsets[None, :]).ravel()
+        rows.append(period)
+        cols.append(np.repeat(first[i] + starts - es[i], d[i]))
+        vals.append(np.full(len(period), w))
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    keep = rows < horizon
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    order = np.argsort(rows, kind="stable")
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    bounds = np.searchsorted(rows, np.arange(horizon + 1))
+    total_weight = sum(weights)
+    for t in range(horizon):
+        lo, hi = bounds[t], bounds[t + 1]
+        if hi > lo and total_weight > capacity[t]:
+            b.add_row(cols[lo:hi], vals[lo:hi], upper=float(capacity[t]))
+
+
 def size_guard(rows: int, cols: int, nonzeros: int, params: dict[str, Any]) -> str | None:
     """A reason to skip when the estimated model is too large, else None."""
     limit = int(params.pop("max_nonzeros", DEFAULT_MAX_NONZEROS))

@@ -13,7 +13,7 @@ import numpy as np
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.rcpsp import RCPSP, RCPSPSolution
-from orkit.solvers.mip.common import CompiledMIP, LinearBuilder, size_guard
+from orkit.solvers.mip.common import CompiledMIP, LinearBuilder, add_usage_rows, size_guard
 
 # Building and loading the time-indexed model takes a few tenths of a second on j60-sized projects.
 MIN_SECONDS = 1.0
@@ -85,10 +85,10 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledMIP | Outcome:
     for k in range(model.n_resources):
         users = [i for i in range(model.n) if model.demands[i, k] > 0 and d[i] > 0]
         if users:
-            _add_usage_rows(b, users, [float(model.demands[i, k]) for i in users], profile[k], es, ls, d, first)
+            add_usage_rows(b, users, [float(model.demands[i, k]) for i in users], profile[k], es, ls, d, first)
     for i, j in model.disjunctive:
         if d[i] > 0 and d[j] > 0:
-            _add_usage_rows(b, [int(i), int(j)], [1.0, 1.0], np.ones(horizon), es, ls, d, first)
+            add_usage_rows(b, [int(i), int(j)], [1.0, 1.0], np.ones(horizon), es, ls, d, first)
     for i in model.sinks:
         window = np.arange(es[i], ls[i] + 1)
         b.add_row(np.concatenate([[makespan], first[i] + window - es[i]]),
@@ -110,30 +110,6 @@ def compile(model: RCPSP, ctx: StageContext) -> CompiledMIP | Outcome:
                        warm, restricted,
                        [f"time-indexed, horizon {horizon}, {lp.n_rows} rows x {lp.n_cols} columns, "
                         f"{len(lp.index)} nonzeros"])
-
-
-def _add_usage_rows(b: LinearBuilder, users, weights, capacity, es, ls, d, first) -> None:
-    """sum_i w_i * [i runs at t] <= capacity[t] for every period t, built as one sparse block."""
-    horizon = len(capacity)
-    rows, cols, vals = [], [], []
-    for i, w in zip(users, weights):
-        starts = np.arange(es[i], ls[i] + 1)
-        offsets = np.arange(d[i])
-        period = (starts[:, None] + offsets[None, :]).ravel()
-        rows.append(period)
-        cols.append(np.repeat(first[i] + starts - es[i], d[i]))
-        vals.append(np.full(len(period), w))
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    keep = rows < horizon
-    rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    order = np.argsort(rows, kind="stable")
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    bounds = np.searchsorted(rows, np.arange(horizon + 1))
-    total_weight = sum(weights)
-    for t in range(horizon):
-        lo, hi = bounds[t], bounds[t + 1]
-        if hi > lo and total_weight > capacity[t]:
-            b.add_row(cols[lo:hi], vals[lo:hi], upper=float(capacity[t]))
 
 
 def solve(model: RCPSP, ctx: StageContext) -> Outcome:

@@ -1,0 +1,29 @@
+"""Shared checks that turn user-given arrays into validated, read-only integer numpy arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from orkit.core.errors import ModelError
+
+# Large enough for any real instance, small enough that sums of a few thousand values fit in int64.
+MAX_MAGNITUDE = np.iinfo(np.int64).max // 4
+
+
+def int_array(values: Any, name: str, ndim: int, max_abs: int = MAX_MAGNITUDE) -> np.ndarray:
+    """A read-only int64 array of `ndim` dimensions; ModelError naming `name` on anything else."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{name}: expected numbers ({exc})") from None
+    if array.ndim != ndim:
+        raise ModelError(f"{name}: expected a {ndim}-dimensional array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise ModelError(f"{name}: every value must be a finite integer")
+    if np.any(np.abs(array) > max_abs):
+        raise ModelError(f"{name}: values beyond {max_abs} are not supported")
+    result = array.astype(np.int64)
+    result.setflags(write=False)
+    return result

@@ -1,0 +1,133 @@
+"""Exact single-machine methods, chosen by objective (all jobs available at time 0):
+
+- Σ w C: Smith's ratio rule is optimal.
+- Σ w U: Lawler & Moore's pseudo-polynomial DP.
+- Σ w T (and Σ T): a Lagrangian bound by subgradient ascent, then a DP over job subsets pruned
+  by that bound, by precedence dominance and by adjacent interchange (see tardiness_kernels).
+  It either proves the incumbent optimal, finds the optimum, or stops at its state limit or the
+  budget with the Lagrangian bound as an honest lower bound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from orkit.core.backend import Outcome, StageContext
+from orkit.core.result import Status, Stop
+from orkit.models.tardiness import Criterion, Sequence, SingleMachine
+from orkit.solvers.exact import tardiness_kernels as kernels
+from orkit.solvers.tardiness_dominance import dominance_matrix
+
+MIN_SECONDS = 0.05
+DEFAULT_MAX_STATES = 4_000_000  # per layer; ~100 bytes per state while the layer is built
+LAWLER_MOORE_MAX_CELLS = 50_000_000
+
+
+def precedence_masks(model: SingleMachine) -> np.ndarray:
+    """Bitsets pred[j] of the jobs the dominance relation puts before j."""
+    words = (model.n + 63) // 64
+    masks = np.zeros((model.n, words), dtype=np.uint64)
+    for i, j in zip(*np.nonzero(dominance_matrix(model))):
+        masks[j, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return masks
+
+
+def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, h1: np.ndarray, ctx: StageContext,
+              max_states: int) -> tuple[np.ndarray | None, str, bool]:
+    """Search for a sequence cheaper than `upper`. Returns (sequence or None, note, complete);
+    complete=False when the state limit or the budget stopped it."""
+    p = np.ascontiguousarray(model.processing_times)
+    d = np.ascontiguousarray(model.due_dates)
+    w = np.ascontiguousarray(model.weights)
+    n, words = model.n, (model.n + 63) // 64
+    pred = precedence_masks(model)
+    keys = np.zeros((1, words), dtype=np.uint64)
+    times = np.zeros(1, dtype=np.int64)
+    costs = np.zeros(1, dtype=np.int64)
+    musum = np.zeros(1)
+    last = np.full(1, -1, dtype=np.int64)
+    history: list[tuple[np.ndarray, np.ndarray]] = []
+    limit = upper - 1 + 1e-6  # integer costs: a completion must reach upper - 1 or less
+    mu_total = float(mu.sum())
+    peak = 1
+    for layer in range(n):
+        if ctx.budget.should_stop():
+            return None, f"stopped at layer {layer}/{n} ({peak:,} states at most)", False
+        keys, times, costs, musum, last, parent, overflow = kernels.expand_layer(
+            keys, times, costs, musum, last, p, d, w, model.objective.code, mu, mu_total, h1, pred, limit, max_states)
+        if overflow:
+            return None, f"layer {layer + 1} exceeded {max_states:,} states", False
+        peak = max(peak, len(keys))
+        history.append((last, parent))
+        if len(keys) == 0:
+            return None, f"every partial sequence pruned by layer {layer + 1} ({peak:,} states at most)", True
+    order = np.empty(n, dtype=np.int64)
+    state = int(np.argmin(costs))
+    for layer in range(n - 1, -1, -1):
+        last_jobs, parents = history[layer]
+        order[layer] = last_jobs[state]
+        state = int(parents[state])
+    return order, f"subset DP: {peak:,} states at most", True
+
+
+def _upper_bound(model: SingleMachine, ctx: StageContext) -> np.ndarray:
+    if ctx.incumbent is not None:
+        return np.asarray(ctx.incumbent.order, dtype=np.int64)
+    from orkit.solvers.heuristics.tardiness import improve_best_rule
+
+    return improve_best_rule(model, seed=ctx.seed, max_kicks=200)
+
+
+def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
+    best = _upper_bound(model, ctx)
+    upper = model.cost(best)
+    if upper == 0:
+        return Outcome(Sequence(best), 0.0, Status.OPTIMAL, Stop.COMPLETED, "zero cost")
+    p = np.ascontiguousarray(model.processing_times)
+    d = np.ascontiguousarray(model.due_dates)
+    w = np.ascontiguousarray(model.weights)
+    horizon = int(p.sum())
+    iterations = int(ctx.params.pop("lagrangian_iterations", 2000))
+    max_states = int(ctx.params.pop("max_states", DEFAULT_MAX_STATES))
+    kind = model.objective.code
+    # start from each job's cost in the incumbent: a fair guess of its marginal value
+    mu = np.zeros(model.n)
+    bound, its, relaxed_feasible = kernels.lagrangian_bound(p, d, w, kind, float(upper), mu, horizon, iterations, 0.0)
+    lower = math.ceil(bound - 1e-6)
+    ctx.progress(upper, float(lower))
+    note = f"Lagrangian bound {bound:.1f} after {its} iterations"
+    if lower >= upper:
+        return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED, note + " meets the incumbent")
+    h1, _, _, _ = kernels.backward_relaxation(p, d, w, kind, mu, horizon)
+    order, dp_note, complete = subset_dp(model, upper, mu, h1, ctx, max_states)
+    note += "; " + dp_note
+    if order is not None:
+        return Outcome(Sequence(order), float(model.cost(order)), Status.OPTIMAL, Stop.COMPLETED, note)
+    if complete:
+        return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED,
+                       note + ": nothing beats the incumbent")
+    stop = Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT if ctx.budget.expired() else Stop.COMPLETED
+    return Outcome(Sequence(best), float(lower), Status.FEASIBLE, stop, note)
+
+
+def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
+    if model.has_releases:
+        return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED,
+                       "skipped: release dates (the exact methods here assume every job available at time 0)")
+    if model.objective is Criterion.COMPLETION:
+        order = model.wspt_order()
+        return Outcome(Sequence(order), float(model.cost(order)), Status.OPTIMAL, Stop.COMPLETED,
+                       "Smith's ratio rule (WSPT) is optimal for total weighted completion time")
+    if model.objective is Criterion.TARDY_JOBS:
+        cells = (model.n + 1) * (int(model.processing_times.sum()) + 1)
+        if cells > LAWLER_MOORE_MAX_CELLS:
+            return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED,
+                           f"skipped: Lawler-Moore table of {cells:,} cells exceeds {LAWLER_MOORE_MAX_CELLS:,}")
+        value, on_time = kernels.lawler_moore(model.processing_times, model.due_dates, model.weights)
+        edd = np.argsort(model.due_dates, kind="stable")
+        order = np.concatenate([edd[on_time[edd]], edd[~on_time[edd]]])
+        return Outcome(Sequence(order), float(value), Status.OPTIMAL, Stop.COMPLETED,
+                       "Lawler-Moore DP (on-time jobs in EDD order, tardy jobs last)")
+    return solve_tardiness(model, ctx)
