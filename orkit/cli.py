@@ -138,10 +138,16 @@ def main() -> None:
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the compiled model: .pb.txt/.pb (CP-SAT) or .lp/.mps (MIP).")
 @click.option("--progress/--no-progress", default=None, help="Live progress line (default: when stderr is a terminal).")
-@click.option("--quiet", is_flag=True, help="Print only the summary line.")
-def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver, export_path, progress, quiet):
-    """Solve an instance FILE and print the best verified solution."""
+@click.option("--objective", default=None,
+              help="Another objective on the same data, where the family offers one (tardiness: tardiness, "
+                   "completion, tardy_jobs).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver, export_path, progress, objective,
+          quiet):
+    """Solve an instance FILE (a many-instance file: FILE#k) and print the best verified solution."""
     model = _load(file)
+    if objective is not None:
+        model = _with_objective(model, objective)
     backend_params = _parse_params(params, mip_solver)
     chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
     if export_path:
@@ -167,6 +173,17 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
     else:
         _print_table(result)
     sys.exit(EXIT_SOLVED if result.has_solution else EXIT_NO_SOLUTION)
+
+
+def _with_objective(model, objective: str):
+    import dataclasses
+
+    if "objective" not in {f.name for f in dataclasses.fields(model)}:
+        _fail(f"--objective: {model.problem} models have one fixed objective")
+    try:
+        return dataclasses.replace(model, objective=objective)
+    except ModelError as exc:
+        _fail(f"--objective: {exc}")
 
 
 def _export(model, path: str, backend_params) -> None:
@@ -209,6 +226,44 @@ def check(file, solution):
     for violation in evaluation.violations:
         click.echo(f"  - {violation}")
     sys.exit(EXIT_NO_SOLUTION)
+
+
+@main.group()
+def generate() -> None:
+    """Write a seeded random instance of one problem family."""
+
+
+@generate.command("tardiness")
+@click.option("--jobs", type=click.IntRange(min=1, max=100_000), default=40, show_default=True)
+@click.option("--tf", type=click.FloatRange(0, 1), default=0.6, show_default=True, help="Tardiness factor.")
+@click.option("--rdd", type=click.FloatRange(0, 1), default=0.4, show_default=True, help="Relative range of due dates.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--weighted/--unweighted", default=False, show_default=True, help="Weights U[1,10] or all 1.")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Instances (seeds SEED, SEED+1, ...); more than one needs an OR-Library .txt output.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output: .json (orkit), .csv (one job per row) or wtN.txt/ttN.txt (OR-Library). "
+                   "Default: JSON on stdout.")
+def generate_tardiness(jobs, tf, rdd, seed, weighted, count, out):
+    """Potts & Van Wassenhove instances, as behind the OR-Library and the study's sets."""
+    from orkit.formats.native import to_document, write
+    from orkit.formats.orlib import write_csv
+    from orkit.generators.tardiness import generate as make
+    from orkit.generators.tardiness import write_orlib
+
+    models = [make(jobs, tf, rdd, seed + k, weighted) for k in range(count)]
+    if out and out.endswith(".txt"):
+        write_orlib(models, out)
+    elif count > 1:
+        _fail("--count above 1 needs an OR-Library output file (--out wtN.txt or ttN.txt)")
+    elif out and out.endswith(".csv"):
+        write_csv(models[0], out)
+    elif out:
+        write(models[0], out)
+    else:
+        click.echo(json.dumps(to_document(models[0]), indent=1))
+    if out:
+        click.echo(f"wrote {count} instance(s) to {out}", err=True)
 
 
 @main.command()

@@ -18,7 +18,7 @@ from orkit.core.errors import InstanceError, ModelError
 from orkit.formats.text import Tokens, read_text
 from orkit.models.tardiness import MAX_VALUE, SingleMachine
 
-NAME_PATTERN = re.compile(r"^(wt|tt)(\d+)[a-z]*\.txt$", re.IGNORECASE)
+NAME_PATTERN = re.compile(r"^(wt|tt)(\d+)(\D.*)?\.txt$", re.IGNORECASE)
 MAX_JOBS = 100_000
 
 

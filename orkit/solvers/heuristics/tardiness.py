@@ -17,7 +17,7 @@ from orkit.solvers.heuristics.tardiness_rules import RULES
 
 KICKS_PER_ROUND = 100
 STALL_BEFORE_EXACT = 500  # kicks without improvement before handing over to an exact stage
-STALL_ALONE = 20_000
+STALL_ALONE = 2_000
 
 
 def best_rule(model: SingleMachine) -> tuple[np.ndarray, str]:

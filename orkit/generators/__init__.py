@@ -1,0 +1,1 @@
+"""Seeded instance generators, one module per family (`orkit generate PROBLEM ...`)."""
