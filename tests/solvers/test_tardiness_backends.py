@@ -104,7 +104,8 @@ def test_lagrangian_bound_never_exceeds_the_optimum():
             continue
         p, d, w = (np.ascontiguousarray(a) for a in (model.processing_times, model.due_dates, model.weights))
         optimum = brute_force(model)
-        bound, _, _ = k.lagrangian_bound(p, d, w, 0, float(optimum) + 50, np.zeros(model.n), int(p.sum()), 500, 0.0)
+        bound, _, _, _ = k.lagrangian_bound(p, d, w, 0, float(optimum) + 50, np.zeros(model.n), np.zeros(model.n),
+                                            int(p.sum()), 500, 2.0, -k.INF)
         assert bound <= optimum + 1e-6
 
 

@@ -22,6 +22,7 @@ from orkit.solvers.tardiness_dominance import dominance_matrix
 
 MIN_SECONDS = 0.05
 DEFAULT_MAX_STATES = 4_000_000  # per layer; ~100 bytes per state while the layer is built
+STATES_PER_CALL = 20_000  # states expanded between two budget checks
 LAWLER_MOORE_MAX_CELLS = 50_000_000
 
 
@@ -34,15 +35,16 @@ def precedence_masks(model: SingleMachine) -> np.ndarray:
     return masks
 
 
-def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, h1: np.ndarray, ctx: StageContext,
-              max_states: int) -> tuple[np.ndarray | None, str, bool]:
+def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, pred: np.ndarray, top: tuple[np.ndarray, np.ndarray],
+              ctx: StageContext, max_states: int) -> tuple[np.ndarray | None, str, bool]:
     """Search for a sequence cheaper than `upper`. Returns (sequence or None, note, complete);
     complete=False when the state limit or the budget stopped it."""
     p = np.ascontiguousarray(model.processing_times)
     d = np.ascontiguousarray(model.due_dates)
     w = np.ascontiguousarray(model.weights)
     n, words = model.n, (model.n + 63) // 64
-    pred = precedence_masks(model)
+    kind = model.objective.code
+    top_value, top_job = top
     keys = np.zeros((1, words), dtype=np.uint64)
     times = np.zeros(1, dtype=np.int64)
     costs = np.zeros(1, dtype=np.int64)
@@ -53,12 +55,25 @@ def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, h1: np.ndarray, 
     mu_total = float(mu.sum())
     peak = 1
     for layer in range(n):
-        if ctx.budget.should_stop():
-            return None, f"stopped at layer {layer}/{n} ({peak:,} states at most)", False
-        keys, times, costs, musum, last, parent, overflow = kernels.expand_layer(
-            keys, times, costs, musum, last, p, d, w, model.objective.code, mu, mu_total, h1, pred, limit, max_states)
-        if overflow:
-            return None, f"layer {layer + 1} exceeded {max_states:,} states", False
+        capacity = 1024
+        while capacity < 4 * len(keys):
+            capacity *= 2
+        table = kernels.new_table(capacity, words)
+        count, position = 0, 0
+        while position < len(keys):
+            if ctx.budget.should_stop():
+                return None, f"stopped in layer {layer + 1}/{n} ({max(peak, count):,} states at most)", False
+            stop = min(len(keys), position + STATES_PER_CALL)
+            position, count = kernels.expand_states(keys, times, costs, musum, last, position, stop, table, count,
+                                                    p, d, w, kind, mu, mu_total, top_value, top_job, pred, limit)
+            if count > max_states:
+                return None, f"layer {layer + 1} exceeded {max_states:,} states", False
+            if position < stop:  # table half full: double it
+                bigger = kernels.new_table(2 * len(table[0]), words)
+                kernels.rehash(table, bigger)
+                table = bigger
+        used = np.flatnonzero(table[6])
+        keys, times, costs, musum, last, parent = (a[used] for a in table[:6])
         peak = max(peak, len(keys))
         history.append((last, parent))
         if len(keys) == 0:
@@ -70,6 +85,23 @@ def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, h1: np.ndarray, 
         order[layer] = last_jobs[state]
         state = int(parents[state])
     return order, f"subset DP: {peak:,} states at most", True
+
+
+def lagrangian(model: SingleMachine, upper: int, ctx: StageContext, iterations: int) -> tuple[float, np.ndarray, str]:
+    """Best Lagrangian bound within `iterations` subgradient steps (budget checked between rounds)."""
+    p = np.ascontiguousarray(model.processing_times)
+    d = np.ascontiguousarray(model.due_dates)
+    w = np.ascontiguousarray(model.weights)
+    mu, best_mu = np.zeros(model.n), np.zeros(model.n)
+    best, factor, done = -kernels.INF, 2.0, 0
+    while done < iterations and not ctx.budget.should_stop():
+        step = min(50, iterations - done)
+        best, its, exact, factor = kernels.lagrangian_bound(p, d, w, model.objective.code, float(upper), mu,
+                                                            best_mu, int(p.sum()), step, factor, best)
+        done += its
+        if exact or its < step:
+            break
+    return best, best_mu, f"Lagrangian bound {best:.1f} after {done} subgradient steps"
 
 
 def _upper_bound(model: SingleMachine, ctx: StageContext) -> np.ndarray:
@@ -85,23 +117,17 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     upper = model.cost(best)
     if upper == 0:
         return Outcome(Sequence(best), 0.0, Status.OPTIMAL, Stop.COMPLETED, "zero cost")
-    p = np.ascontiguousarray(model.processing_times)
-    d = np.ascontiguousarray(model.due_dates)
-    w = np.ascontiguousarray(model.weights)
-    horizon = int(p.sum())
     iterations = int(ctx.params.pop("lagrangian_iterations", 2000))
     max_states = int(ctx.params.pop("max_states", DEFAULT_MAX_STATES))
-    kind = model.objective.code
-    # start from each job's cost in the incumbent: a fair guess of its marginal value
-    mu = np.zeros(model.n)
-    bound, its, relaxed_feasible = kernels.lagrangian_bound(p, d, w, kind, float(upper), mu, horizon, iterations, 0.0)
-    lower = math.ceil(bound - 1e-6)
+    bound, mu, note = lagrangian(model, upper, ctx, iterations)
+    lower = max(0, math.ceil(bound - 1e-6))
     ctx.progress(upper, float(lower))
-    note = f"Lagrangian bound {bound:.1f} after {its} iterations"
     if lower >= upper:
         return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED, note + " meets the incumbent")
-    h1, _, _, _ = kernels.backward_relaxation(p, d, w, kind, mu, horizon)
-    order, dp_note, complete = subset_dp(model, upper, mu, h1, ctx, max_states)
+    pred = precedence_masks(model)
+    top = kernels.strong_backward(model.processing_times, model.due_dates, model.weights, model.objective.code, mu,
+                                  int(model.processing_times.sum()), pred)
+    order, dp_note, complete = subset_dp(model, upper, mu, pred, top, ctx, max_states)
     note += "; " + dp_note
     if order is not None:
         return Outcome(Sequence(order), float(model.cost(order)), Status.OPTIMAL, Stop.COMPLETED, note)

@@ -18,6 +18,7 @@ from numba import njit
 from orkit.solvers.heuristics.tardiness_kernels import job_cost
 
 INF = 1e30
+TOP = 4  # first jobs kept per time in the strong backward table
 
 
 @njit(cache=True)
@@ -67,15 +68,13 @@ def _job_counts(p, a1, a2, horizon, n):
 
 
 @njit(cache=True)
-def lagrangian_bound(p, d, w, kind, upper, mu, horizon, iterations, seconds_hint):
-    """Subgradient ascent (Polyak steps toward `upper`, step factor halved after 20 non-improving
-    iterations). Updates `mu` in place to the best multipliers. Returns (best bound, iterations,
-    feasible) where feasible = the relaxed optimum visited every job exactly once (then it is a
-    schedule and the bound is its cost)."""
+def lagrangian_bound(p, d, w, kind, upper, mu, best_mu, horizon, iterations, factor, best):
+    """`iterations` subgradient steps (Polyak steps toward `upper`; the step factor halves after 20
+    non-improving iterations). Call repeatedly, passing factor and best back in; `mu` is the
+    current point, `best_mu` receives the best multipliers seen. Returns (best bound, iterations
+    done, exact, factor); exact = the relaxed optimum visited every job once, so it is a schedule
+    and the bound is its cost."""
     n = len(p)
-    best = -INF
-    best_mu = mu.copy()
-    factor = 2.0
     stall = 0
     it = 0
     for it in range(iterations):
@@ -96,14 +95,74 @@ def lagrangian_bound(p, d, w, kind, upper, mu, horizon, iterations, seconds_hint
             g = 1 - counts[j]
             norm += g * g
         if norm == 0:
-            return value, it + 1, True
+            return value, it + 1, True, factor
         if factor < 1e-4 or best >= upper - 1e-6:
             break
         step = factor * max(upper - value, 1e-3) / norm
         for j in range(n):
             mu[j] += step * (1 - counts[j])
-    mu[:] = best_mu
-    return best, it + 1, False
+    return best, it + 1, False, factor
+
+
+@njit(cache=True)
+def strong_backward(p, d, w, kind, mu, horizon, pred):
+    """Like `backward_relaxation`, but a pseudo-schedule may not place j directly before i when
+    i is required before j (dominance) or when swapping the two would be strictly cheaper
+    (adjacent interchange): the optimal sequence the subset DP keeps obeys both. O(n^2 T).
+    Returns per t the TOP best values with distinct first jobs (sorted), for bounds that skip
+    first jobs already sequenced."""
+    n = len(p)
+    h = np.full((horizon + 1, n), INF)
+    top_value = np.full((horizon + 1, TOP), INF)
+    top_job = np.full((horizon + 1, TOP), -1, dtype=np.int64)
+    top_value[horizon, 0] = 0.0
+    for t in range(horizon - 1, -1, -1):
+        for j in range(n):
+            e = t + p[j]
+            if e > horizon:
+                continue
+            if e == horizon:
+                nxt = 0.0
+            else:
+                nxt = INF
+                cj = job_cost(kind, w[j], d[j], e)
+                for i in range(n):
+                    if i == j or h[e, i] >= nxt:
+                        continue
+                    if pred[j, i >> 6] & (np.uint64(1) << np.uint64(i & 63)):
+                        continue  # i must come before j
+                    f = e + p[i]
+                    swapped = job_cost(kind, w[i], d[i], t + p[i]) + job_cost(kind, w[j], d[j], f)
+                    if swapped < cj + job_cost(kind, w[i], d[i], f) and not (
+                            pred[i, j >> 6] & (np.uint64(1) << np.uint64(j & 63))):
+                        continue  # i then j is strictly cheaper here
+                    nxt = h[e, i]
+                if nxt >= INF:
+                    continue
+            v = job_cost(kind, w[j], d[j], e) - mu[j] + nxt
+            h[t, j] = v
+            # insert into the sorted top list
+            k = TOP - 1
+            if v < top_value[t, k]:
+                while k > 0 and top_value[t, k - 1] > v:
+                    top_value[t, k] = top_value[t, k - 1]
+                    top_job[t, k] = top_job[t, k - 1]
+                    k -= 1
+                top_value[t, k] = v
+                top_job[t, k] = j
+    return top_value, top_job
+
+
+@njit(cache=True)
+def _rest_bound(top_value, top_job, e, child):
+    """Cheapest relaxed completion from time e whose first job is not in `child`."""
+    for k in range(TOP):
+        j = top_job[e, k]
+        if j < 0:
+            return top_value[e, k]
+        if not (child[j >> 6] & (np.uint64(1) << np.uint64(j & 63))):
+            return top_value[e, k]
+    return top_value[e, TOP - 1]
 
 
 @njit(cache=True)
@@ -117,29 +176,59 @@ def _hash(words):
     return h
 
 
-@njit(cache=True)
-def expand_layer(keys, times, costs, musum, last, p, d, w, kind, mu, mu_total, h1, pred, limit, max_states):
-    """Every state (job subset S, its best cost and last job) extended by one job j not in S.
+def new_table(capacity: int, words: int):
+    """An open-addressing table of states: keys (bitsets), time, cost, Σmu, last job, parent, used."""
+    return (np.zeros((capacity, words), dtype=np.uint64), np.zeros(capacity, dtype=np.int64),
+            np.zeros(capacity, dtype=np.int64), np.zeros(capacity), np.zeros(capacity, dtype=np.int64),
+            np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.bool_))
 
-    A child survives when all jobs required before j are in S, when swapping j with S's last job
-    would not be strictly cheaper, and when cost + h1[end] + mu(unscheduled) <= limit. States
-    meeting again keep the cheaper cost. Returns the next layer (compacted) plus parent indices,
-    or an empty layer with overflow=True when more than `max_states` states appear."""
-    K, W = keys.shape
+
+@njit(cache=True)
+def _insert(tk, tt, tc, tm, tl, tp, used, child, e, c, m, j, s):
+    """Insert or improve one state; returns 1 when a new slot was taken."""
+    cap = len(used)
+    h = np.int64(_hash(child) & np.uint64(cap - 1))
+    while used[h]:
+        same = True
+        for q in range(len(child)):
+            if tk[h, q] != child[q]:
+                same = False
+                break
+        if same:
+            if c < tc[h]:
+                tc[h], tl[h], tp[h] = c, j, s
+            return 0
+        h = (h + 1) & (cap - 1)
+    used[h] = True
+    tk[h, :] = child
+    tt[h], tc[h], tm[h], tl[h], tp[h] = e, c, m, j, s
+    return 1
+
+
+@njit(cache=True)
+def rehash(old, new):
+    tk, tt, tc, tm, tl, tp, used = old
+    nk, nt, nc, nm, nl, np_, nu = new
+    for x in range(len(used)):
+        if used[x]:
+            _insert(nk, nt, nc, nm, nl, np_, nu, tk[x], tt[x], tc[x], tm[x], tl[x], tp[x])
+
+
+@njit(cache=True)
+def expand_states(keys, times, costs, musum, last, first, stop, table, count, p, d, w, kind, mu, mu_total,
+                  top_value, top_job, pred, limit):
+    """Extend states first..stop-1 of a layer by one job each into `table`; stops early (returning
+    the next unprocessed state) when the table would pass half full. A child survives when the
+    jobs required before j are sequenced, swapping j with the state's last job is not strictly
+    cheaper, and cost + relaxed rest + mu(unscheduled) <= limit. Returns (next state, count)."""
+    tk, tt, tc, tm, tl, tp, used = table
+    W = keys.shape[1]
     n = len(p)
-    cap = 1024
-    while cap < 4 * K:
-        cap *= 2
-    tk = np.zeros((cap, W), dtype=np.uint64)
-    tt = np.zeros(cap, dtype=np.int64)
-    tc = np.zeros(cap, dtype=np.int64)
-    tm = np.zeros(cap, dtype=np.float64)
-    tl = np.zeros(cap, dtype=np.int64)
-    tp = np.zeros(cap, dtype=np.int64)
-    used = np.zeros(cap, dtype=np.bool_)
-    count = 0
+    cap = len(used)
     child = np.zeros(W, dtype=np.uint64)
-    for s in range(K):
+    for s in range(first, stop):
+        if 2 * (count + n) > cap:
+            return s, count
         t = times[s]
         i = last[s]
         for j in range(n):
@@ -156,7 +245,8 @@ def expand_layer(keys, times, costs, musum, last, p, d, w, kind, mu, mu_total, h
                 continue
             e = t + p[j]
             c = costs[s] + job_cost(kind, w[j], d[j], e)
-            if c + h1[e] + (mu_total - musum[s] - mu[j]) > limit:
+            rest_mu = mu_total - musum[s] - mu[j]
+            if c + rest_mu + top_value[e, 0] > limit:
                 continue
             if i >= 0 and not (pred[j, i >> 6] & (np.uint64(1) << np.uint64(i & 63))):
                 current = job_cost(kind, w[i], d[i], t) + job_cost(kind, w[j], d[j], e)
@@ -166,47 +256,10 @@ def expand_layer(keys, times, costs, musum, last, p, d, w, kind, mu, mu_total, h
             for q in range(W):
                 child[q] = keys[s, q]
             child[word] |= bit
-            h = np.int64(_hash(child) & np.uint64(cap - 1))
-            while used[h]:
-                same = True
-                for q in range(W):
-                    if tk[h, q] != child[q]:
-                        same = False
-                        break
-                if same:
-                    break
-                h = (h + 1) & (cap - 1)
-            if used[h]:
-                if c < tc[h]:
-                    tc[h], tl[h], tp[h] = c, j, s
+            if c + rest_mu + _rest_bound(top_value, top_job, e, child) > limit:
                 continue
-            used[h] = True
-            tk[h, :] = child
-            tt[h], tc[h], tm[h], tl[h], tp[h] = e, c, musum[s] + mu[j], j, s
-            count += 1
-            if count > max_states:
-                return (np.zeros((0, W), dtype=np.uint64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                        np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), True)
-            if 2 * count > cap:  # grow and rehash
-                new_cap = cap * 2
-                nk = np.zeros((new_cap, W), dtype=np.uint64)
-                nt = np.zeros(new_cap, dtype=np.int64)
-                nc = np.zeros(new_cap, dtype=np.int64)
-                nm = np.zeros(new_cap, dtype=np.float64)
-                nl = np.zeros(new_cap, dtype=np.int64)
-                np_ = np.zeros(new_cap, dtype=np.int64)
-                nu = np.zeros(new_cap, dtype=np.bool_)
-                for x in range(cap):
-                    if used[x]:
-                        y = np.int64(_hash(tk[x]) & np.uint64(new_cap - 1))
-                        while nu[y]:
-                            y = (y + 1) & (new_cap - 1)
-                        nu[y] = True
-                        nk[y, :] = tk[x]
-                        nt[y], nc[y], nm[y], nl[y], np_[y] = tt[x], tc[x], tm[x], tl[x], tp[x]
-                tk, tt, tc, tm, tl, tp, used, cap = nk, nt, nc, nm, nl, np_, nu, new_cap
-    idx = np.flatnonzero(used)
-    return tk[idx], tt[idx], tc[idx], tm[idx], tl[idx], tp[idx], False
+            count += _insert(tk, tt, tc, tm, tl, tp, used, child, e, c, musum[s] + mu[j], j, s)
+    return stop, count
 
 
 @njit(cache=True)

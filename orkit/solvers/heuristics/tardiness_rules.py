@@ -113,14 +113,35 @@ def mddc_augmented(model: SingleMachine) -> np.ndarray:
         pick = int(candidates[int(np.argmin(priority(candidates, t)))])
         remaining = remaining[remaining != pick]
         partial.append(pick)
+        partial = _best_move_to_end(model, partial)
+    return np.asarray(partial, dtype=np.int64)
+
+
+def _best_move_to_end(model: SingleMachine, partial: list[int]) -> list[int]:
+    """The partial sequence itself or, if cheaper, the one with some job i moved to the end (the
+    first of the cheapest). Without release dates all moves are costed at once with numpy."""
+    if model.has_releases:
         best, best_cost = partial, _partial_cost(model, partial)
         for i in range(len(partial) - 1):
             trial = partial[:i] + partial[i + 1:] + [partial[i]]
             cost = _partial_cost(model, trial)
             if cost < best_cost:
                 best, best_cost = trial, cost
-        partial = best
-    return np.asarray(partial, dtype=np.int64)
+        return best
+    from orkit.models.tardiness import job_costs
+
+    jobs = np.asarray(partial, dtype=np.int64)
+    p, d, w = model.processing_times[jobs], model.due_dates[jobs], model.weights[jobs]
+    ends = np.cumsum(p)
+    k = len(jobs)
+    # row i: job i moved to the end; jobs after i finish p_i earlier, job i finishes at ends[-1]
+    shifted = ends[None, :] - np.where(np.arange(k)[None, :] > np.arange(k)[:, None], p[:, None], 0)
+    shifted[np.arange(k), np.arange(k)] = ends[-1]
+    costs = job_costs(model.objective, shifted, d[None, :], w[None, :]).sum(axis=1)
+    i = int(np.argmin(costs))  # row k-1 is the unchanged sequence
+    if costs[i] < costs[k - 1]:
+        return partial[:i] + partial[i + 1:] + [partial[i]]
+    return partial
 
 
 def _partial_end(partial: list[int], p: np.ndarray, r: np.ndarray) -> int:
