@@ -79,7 +79,7 @@ def run_solver(args, ref) -> None:
             if result.objective is None:
                 print(f"  #{k}: no solution ({result.status}, {result.stop})")
                 continue
-            if result.objective < opt:
+            if result.objective < opt or (result.status == orkit.Status.OPTIMAL and result.objective != opt):
                 worse.append(k)
             values.append(int(result.objective))
             optima.append(opt)
@@ -94,7 +94,7 @@ def run_solver(args, ref) -> None:
               f"{table['sum gap %']:.3f} | {table['at optimum']} | {proven} | {statistics.median(walls):.3f} | "
               f"{max(walls):.2f} | {max(w - args.time_limit for w in walls):+.2f} |")
         if worse:
-            print(f"  BELOW THE REFERENCE (reference wrong or checker broken): {worse}")
+            print(f"  CONTRADICTS THE REFERENCE (below it, or 'optimal' above it): {worse}")
 
 
 def run_rules(args, ref) -> None:

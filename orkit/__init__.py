@@ -6,11 +6,12 @@ from orkit.core.errors import BackendError, InstanceError, ModelError, OrkitErro
 from orkit.core.registry import load
 from orkit.core.result import Evaluation, Progress, Result, Sense, StageRecord, Status, Stop
 from orkit.models.rcpsp import RCPSP, Downtime, RCPSPSolution
+from orkit.models.tardiness import Criterion, Sequence, SingleMachine
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "RCPSP", "BackendError", "CompiledModel", "Downtime", "Evaluation", "InstanceError", "ModelError",
-    "OrkitError", "Progress", "RCPSPSolution", "Result", "Sense", "StageRecord", "Status", "Stop",
-    "compile", "load", "solve",
+    "RCPSP", "BackendError", "CompiledModel", "Criterion", "Downtime", "Evaluation", "InstanceError", "ModelError",
+    "OrkitError", "Progress", "RCPSPSolution", "Result", "Sense", "Sequence", "SingleMachine", "StageRecord",
+    "Status", "Stop", "compile", "load", "solve",
 ]

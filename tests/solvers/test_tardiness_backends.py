@@ -141,3 +141,14 @@ def test_generator_is_seeded_and_follows_the_recipe():
     assert a.processing_times.min() >= 1 and a.processing_times.max() <= 100
     assert a.weights.min() >= 1 and a.weights.max() <= 10
     assert a.due_dates.min() >= total * (1 - 0.6 - 0.2) - 1 and a.due_dates.max() <= total * (1 - 0.6 + 0.2)
+
+
+@pytest.mark.parametrize("seed, tf, rdd", [(0, 0.6, 0.2), (1, 0.4, 1.0), (2, 0.8, 0.6)])
+def test_emmons_dominance_keeps_an_optimum(seed, tf, rdd):
+    """The exact DP with Emmons' precedences and without any dominance must agree."""
+    model = generate(30, tf, rdd, seed=seed)
+    with_rules = orkit.solve(model, backend=("heuristic", "exact"), time_limit=30, workers=1)
+    without = orkit.solve(model, backend=("heuristic", "exact"), time_limit=30, workers=1,
+                          backend_params={"exact": {"dominance": False}})
+    assert with_rules.status is Status.OPTIMAL and without.status is Status.OPTIMAL
+    assert with_rules.objective == without.objective

@@ -23,6 +23,8 @@ from orkit.solvers.tardiness_dominance import dominance_matrix
 MIN_SECONDS = 0.05
 DEFAULT_MAX_STATES = 4_000_000  # per layer; ~100 bytes per state while the layer is built
 STATES_PER_CALL = 20_000  # states expanded between two budget checks
+STRONG_TABLE_WORK = 500_000_000  # n^2 T steps (about a second) for the interchange-aware table
+STRONG_TABLE_CELLS = 5_000_000  # n T floats it keeps
 LAWLER_MOORE_MAX_CELLS = 50_000_000
 
 
@@ -124,9 +126,14 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     ctx.progress(upper, float(lower))
     if lower >= upper:
         return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED, note + " meets the incumbent")
-    pred = precedence_masks(model)
-    top = kernels.strong_backward(model.processing_times, model.due_dates, model.weights, model.objective.code, mu,
-                                  int(model.processing_times.sum()), pred)
+    pred = precedence_masks(model) if ctx.params.pop("dominance", True) else np.zeros((model.n, (model.n + 63) // 64),
+                                                                                       dtype=np.uint64)
+    p, d, w, kind = model.processing_times, model.due_dates, model.weights, model.objective.code
+    horizon = int(p.sum())
+    if model.n * model.n * horizon <= STRONG_TABLE_WORK and model.n * horizon <= STRONG_TABLE_CELLS:
+        top = kernels.strong_backward(p, d, w, kind, mu, horizon, pred)
+    else:
+        top = kernels.weak_top(*kernels.backward_relaxation(p, d, w, kind, mu, horizon))
     order, dp_note, complete = subset_dp(model, upper, mu, pred, top, ctx, max_states)
     note += "; " + dp_note
     if order is not None:

@@ -153,9 +153,22 @@ def strong_backward(p, d, w, kind, mu, horizon, pred):
     return top_value, top_job
 
 
+def weak_top(h1, a1, h2, a2):
+    """The plain backward table in the layout of `strong_backward`, for instances too large for it."""
+    size = len(h1)
+    top_value = np.full((size, TOP), INF)
+    top_job = np.full((size, TOP), -1, dtype=np.int64)
+    top_value[:, 0], top_job[:, 0] = h1, a1
+    top_value[:, 1], top_job[:, 1] = h2, a2
+    others = a2 >= 0
+    top_value[others, 2], top_job[others, 2] = h2[others], -2
+    return top_value, top_job
+
+
 @njit(cache=True)
 def _rest_bound(top_value, top_job, e, child):
-    """Cheapest relaxed completion from time e whose first job is not in `child`."""
+    """Cheapest relaxed completion from time e whose first job is not in `child`. A job of -1 ends
+    the list (no further first job exists); -2 stands for "other first jobs, none cheaper"."""
     for k in range(TOP):
         j = top_job[e, k]
         if j < 0:

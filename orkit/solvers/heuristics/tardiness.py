@@ -15,7 +15,9 @@ from orkit.models.tardiness import SingleMachine
 from orkit.solvers.heuristics.tardiness_kernels import iterated_local_search
 from orkit.solvers.heuristics.tardiness_rules import RULES
 
-KICKS_PER_ROUND = 100
+MAX_KICKS_PER_ROUND = 100
+ROUND_WORK = 30_000_000  # about n^3 per kick: keeps a round (between budget checks) near 0.1-0.3 s
+PASS_WORK = 20_000_000  # a descent pass costs about n^2 (insertion) to n·window^2 (dynasearch)
 STALL_BEFORE_EXACT = 500  # kicks without improvement before handing over to an exact stage
 STALL_ALONE = 2_000
 
@@ -48,12 +50,14 @@ def improve(model: SingleMachine, order: np.ndarray, seed: int, max_stall: int, 
     best = np.array(order, dtype=np.int64)
     best_cost = model.cost(best)
     stall, round_ = 0, 0
+    kicks_per_round = max(1, min(MAX_KICKS_PER_ROUND, ROUND_WORK // model.n ** 3))
+    max_passes = max(4, PASS_WORK // model.n ** 2)
     while stall < max_stall and best_cost > target:
         if budget is not None and budget.should_stop():
             break
         trial = best.copy()
         cost, kicks = iterated_local_search(trial, p, d, w, r, kind, dynasearch, seed * 7919 + round_,
-                                            KICKS_PER_ROUND, max_stall - stall, target)
+                                            kicks_per_round, max_stall - stall, target, max_passes)
         round_ += 1
         if cost < best_cost:
             best, best_cost, stall = trial, cost, 0

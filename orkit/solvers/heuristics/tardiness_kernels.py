@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+SWAP_WINDOW = 100
+
 
 @njit(cache=True, inline="always")
 def job_cost(kind: int, w: int, d: int, c: int) -> int:
@@ -72,6 +74,49 @@ def _insertion_pass(seq, p, d, w, r, kind, current):
 
 
 @njit(cache=True)
+def _insertion_pass_no_idle(seq, p, d, w, kind, current):
+    """Best insertion move when jobs never wait (no release dates), all n^2 moves costed in O(n^2):
+    moving the job at i to k > i pulls positions i+1..k earlier by p_i; to k < i pushes k..i-1
+    later by p_i; running sums give each move's change in O(1). Applies the best; returns the cost."""
+    n = len(seq)
+    ends = np.empty(n, dtype=np.int64)
+    base = np.empty(n, dtype=np.int64)
+    t = 0
+    for m in range(n):
+        t += p[seq[m]]
+        ends[m] = t
+        base[m] = job_cost(kind, w[seq[m]], d[seq[m]], t)
+    best_delta, best_i, best_k = 0, -1, -1
+    for i in range(n):
+        job = seq[i]
+        pi = p[job]
+        running = 0
+        for k in range(i + 1, n):  # forward
+            jk = seq[k]
+            running += job_cost(kind, w[jk], d[jk], ends[k] - pi) - base[k]
+            delta = running + job_cost(kind, w[job], d[job], ends[k]) - base[i]
+            if delta < best_delta:
+                best_delta, best_i, best_k = delta, i, k
+        running = 0
+        for k in range(i - 1, -1, -1):  # backward
+            jk = seq[k]
+            running += job_cost(kind, w[jk], d[jk], ends[k] + pi) - base[k]
+            start = ends[k - 1] if k > 0 else 0
+            delta = running + job_cost(kind, w[job], d[job], start + pi) - base[i]
+            if delta < best_delta:
+                best_delta, best_i, best_k = delta, i, k
+    if best_i < 0:
+        return current
+    i, k, job = best_i, best_k, seq[best_i]
+    if k > i:
+        seq[i:k] = seq[i + 1:k + 1].copy()
+    else:
+        seq[k + 1:i + 1] = seq[k:i].copy()
+    seq[k] = job
+    return current + best_delta
+
+
+@njit(cache=True)
 def _swap_gain(seq, p, d, w, kind, a, b, start):
     """Cost reduction from swapping positions a < b, where position a starts at `start` (no releases)."""
     before = 0
@@ -95,7 +140,8 @@ def _swap_gain(seq, p, d, w, kind, a, b, start):
 @njit(cache=True)
 def dynasearch_pass(seq, p, d, w, kind):
     """Best set of independent swaps, by a dynamic programme over positions (Congram, Potts &
-    van de Velde): F[k] = max(F[k-1], max_i F[i] + gain(i, k-1)). Applies it; returns the gain."""
+    van de Velde): F[k] = max(F[k-1], max_i F[i] + gain(i, k-1)). Applies it; returns the gain.
+    Swaps span at most SWAP_WINDOW positions, so a pass costs O(n·window²) instead of O(n³)."""
     n = len(seq)
     starts = np.zeros(n + 1, dtype=np.int64)
     for m in range(n):
@@ -105,7 +151,7 @@ def dynasearch_pass(seq, p, d, w, kind):
     for k in range(1, n + 1):
         best[k] = best[k - 1]
         b = k - 1
-        for a in range(b):
+        for a in range(max(0, b - SWAP_WINDOW), b):
             gain = _swap_gain(seq, p, d, w, kind, a, b, starts[a])
             if gain > 0 and best[a] + gain > best[k]:
                 best[k] = best[a] + gain
@@ -142,34 +188,49 @@ def _swap_pass(seq, p, d, w, r, kind, current):
 
 
 @njit(cache=True)
-def local_search(seq, p, d, w, r, kind, use_dynasearch):
-    """Descend to a local optimum of dynasearch (when valid: no release dates), swaps and insertions."""
+def local_search(seq, p, d, w, r, kind, use_dynasearch, max_passes):
+    """Descend: dynasearch passes while they gain (with release dates: a swap pass), then the best
+    insertion move, and again, until neither improves. At most `max_passes` passes, so large
+    instances stay interruptible. Returns (cost, converged)."""
     current = sequence_cost(seq, p, d, w, r, kind)
-    while True:
+    passes = 0
+    while passes < max_passes:
         if use_dynasearch:
-            while dynasearch_pass(seq, p, d, w, kind) > 0:
-                pass
-            current = sequence_cost(seq, p, d, w, r, kind)
+            while passes < max_passes:
+                passes += 1
+                gain = dynasearch_pass(seq, p, d, w, kind)
+                if gain <= 0:
+                    break
+                current -= gain
         else:
+            passes += 1
             value = _swap_pass(seq, p, d, w, r, kind, current)
             if value < current:
                 current = value
                 continue
-        value = _insertion_pass(seq, p, d, w, r, kind, current)
+        passes += 1
+        if use_dynasearch:
+            value = _insertion_pass_no_idle(seq, p, d, w, kind, current)
+        else:
+            value = _insertion_pass(seq, p, d, w, r, kind, current)
         if value >= current:
-            return current
+            return current, True
         current = value
+    return current, False
 
 
 @njit(cache=True)
-def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks, max_stall, target):
+def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks, max_stall, target, max_passes):
     """Local search, then repeated random-swap kicks and re-descent; accepts ties and keeps the best.
 
-    Stops after `max_kicks` kicks, `max_stall` kicks without a new best, or on reaching `target`.
-    Returns (best cost, kicks done); `seq` holds the best sequence on return."""
+    Stops after `max_kicks` kicks, `max_stall` kicks without a new best, on reaching `target`, or
+    when a descent needs more than `max_passes` passes (the caller resumes from the best). Returns
+    (best cost, kicks done); `seq` holds the best sequence on return."""
     np.random.seed(seed)
     n = len(seq)
-    best_cost = local_search(seq, p, d, w, r, kind, use_dynasearch)
+    best_cost, converged = local_search(seq, p, d, w, r, kind, use_dynasearch, max_passes)
+    if not converged:
+        return best_cost, 0
     best = seq.copy()
     current = seq.copy()
     current_cost = best_cost
@@ -183,7 +244,7 @@ def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks
             tmp = trial[a]
             trial[a] = trial[b]
             trial[b] = tmp
-        value = local_search(trial, p, d, w, r, kind, use_dynasearch)
+        value, _ = local_search(trial, p, d, w, r, kind, use_dynasearch, max_passes)
         kicks += 1
         if value <= current_cost:
             current[:] = trial

@@ -174,13 +174,14 @@ def eddc(model: SingleMachine) -> np.ndarray:
     study's published gaps (12.83 % on tt20u, 28.12 % on tt100; the other gives 12.49 / 20.41 %)."""
     p, d = model.processing_times, model.due_dates
     sequence = list(spt(model))
+    ends = np.cumsum(p[sequence]).tolist()  # ends[k]: work up to and including position k
     for k in range(1, len(sequence)):
         pos = k
         while pos > 0:
             job, before = sequence[pos], sequence[pos - 1]
-            before_ends = int(sum(p[j] for j in sequence[:pos]))
-            if d[job] < d[before] and d[before] > before_ends:
+            if d[job] < d[before] and d[before] > ends[pos - 1]:
                 sequence[pos - 1], sequence[pos] = job, before
+                ends[pos - 1] = (ends[pos - 2] if pos > 1 else 0) + int(p[job])
                 pos -= 1
             else:
                 break
