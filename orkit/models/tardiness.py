@@ -134,25 +134,34 @@ class SingleMachine(Model):
         """Completion time of the last job in any semi-active schedule is at most this."""
         return int(self.releases.max() + self.processing_times.sum())
 
+    def ends(self, jobs: np.ndarray) -> np.ndarray:
+        """Completion times of `jobs` (a sequence, possibly partial) processed in that order from 0."""
+        jobs = np.asarray(jobs, dtype=np.int64)
+        p = self.processing_times[jobs]
+        if not self.has_releases:
+            return np.cumsum(p)
+        r = self.releases[jobs]
+        ends = np.empty(len(jobs), dtype=np.int64)
+        t = 0
+        for k in range(len(jobs)):
+            t = max(t, int(r[k])) + int(p[k])
+            ends[k] = t
+        return ends
+
     def completions(self, order: np.ndarray) -> np.ndarray:
         """Completion time of each job (indexed by job) when processed in `order` without needless idle."""
-        p, r = self.processing_times[order], self.releases[order]
-        if not self.has_releases:
-            ends = np.cumsum(p)
-        else:
-            ends = np.empty(self.n, dtype=np.int64)
-            t = 0
-            for k in range(self.n):
-                t = max(t, int(r[k])) + int(p[k])
-                ends[k] = t
         completion = np.empty(self.n, dtype=np.int64)
-        completion[order] = ends
+        completion[order] = self.ends(order)
         return completion
+
+    def partial_cost(self, jobs: np.ndarray) -> int:
+        """Objective of a partial sequence started at time 0."""
+        jobs = np.asarray(jobs, dtype=np.int64)
+        return int(job_costs(self.objective, self.ends(jobs), self.due_dates[jobs], self.weights[jobs]).sum())
 
     def cost(self, order: np.ndarray) -> int:
         """Objective value of a sequence assumed valid (fast path for heuristics and tests)."""
-        completion = self.completions(np.asarray(order))
-        return int(job_costs(self.objective, completion, self.due_dates, self.weights).sum())
+        return self.partial_cost(order)
 
     # ------------------------------------------------------------------ checker
     def evaluate(self, solution: Sequence) -> Evaluation:

@@ -100,12 +100,12 @@ def mddc(model: SingleMachine) -> np.ndarray:
 def mddc_augmented(model: SingleMachine) -> np.ndarray:
     """MDDC where, after each dispatch, moving any one scheduled job to the end of the partial
     sequence is tried and the best partial sequence (by the model's objective) is kept."""
-    p, r = model.processing_times, model.releases
+    r = model.releases
     priority = _mddc_priority(model)
     remaining = _due_then_length(model)
     partial: list[int] = []
     for _ in range(model.n):
-        t = _partial_end(partial, p, r)
+        t = int(model.ends(np.asarray(partial, dtype=np.int64))[-1]) if partial else 0
         released = r[remaining] <= t
         if not released.any():
             released = r[remaining] <= r[remaining].min()
@@ -121,10 +121,10 @@ def _best_move_to_end(model: SingleMachine, partial: list[int]) -> list[int]:
     """The partial sequence itself or, if cheaper, the one with some job i moved to the end (the
     first of the cheapest). Without release dates all moves are costed at once with numpy."""
     if model.has_releases:
-        best, best_cost = partial, _partial_cost(model, partial)
+        best, best_cost = partial, model.partial_cost(partial)
         for i in range(len(partial) - 1):
             trial = partial[:i] + partial[i + 1:] + [partial[i]]
-            cost = _partial_cost(model, trial)
+            cost = model.partial_cost(trial)
             if cost < best_cost:
                 best, best_cost = trial, cost
         return best
@@ -142,28 +142,6 @@ def _best_move_to_end(model: SingleMachine, partial: list[int]) -> list[int]:
     if costs[i] < costs[k - 1]:
         return partial[:i] + partial[i + 1:] + [partial[i]]
     return partial
-
-
-def _partial_end(partial: list[int], p: np.ndarray, r: np.ndarray) -> int:
-    t = 0
-    for j in partial:
-        t = max(t, int(r[j])) + int(p[j])
-    return t
-
-
-def _partial_cost(model: SingleMachine, partial: list[int]) -> int:
-    from orkit.models.tardiness import job_costs
-
-    jobs = np.asarray(partial, dtype=np.int64)
-    p, r = model.processing_times[jobs], model.releases[jobs]
-    if model.has_releases:
-        ends, t = np.empty(len(jobs), dtype=np.int64), 0
-        for k in range(len(jobs)):
-            t = max(t, int(r[k])) + int(p[k])
-            ends[k] = t
-    else:
-        ends = np.cumsum(p)
-    return int(job_costs(model.objective, ends, model.due_dates[jobs], model.weights[jobs]).sum())
 
 
 def eddc(model: SingleMachine) -> np.ndarray:
