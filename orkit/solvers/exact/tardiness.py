@@ -131,7 +131,13 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     p, d, w, kind = model.processing_times, model.due_dates, model.weights, model.objective.code
     horizon = int(p.sum())
     if model.n * model.n * horizon <= STRONG_TABLE_WORK and model.n * horizon <= STRONG_TABLE_CELLS:
-        top = kernels.strong_backward(p, d, w, kind, mu, horizon, pred)
+        _, *top = kernels.strong_backward(p, d, w, kind, mu, horizon, pred)
+        strong = float(top[0][0, 0] + mu.sum())  # the same multipliers on the tighter relaxation
+        lower = max(lower, math.ceil(strong - 1e-6))
+        note += f", {strong:.1f} with interchange and precedence rules"
+        ctx.progress(upper, float(lower))
+        if lower >= upper:
+            return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED, note + " meets the incumbent")
     else:
         top = kernels.weak_top(*kernels.backward_relaxation(p, d, w, kind, mu, horizon))
     order, dp_note, complete = subset_dp(model, upper, mu, pred, top, ctx, max_states)

@@ -104,13 +104,25 @@ def lagrangian_bound(p, d, w, kind, upper, mu, best_mu, horizon, iterations, fac
     return best, it + 1, False, factor
 
 
+@njit(cache=True, inline="always")
+def _may_follow(p, d, w, kind, pred, j, i, t):
+    """May job i directly follow job j when j starts at t? Not when i is required before j, nor
+    when i-then-j would be strictly cheaper there and j is not required before i."""
+    if pred[j, i >> 6] & (np.uint64(1) << np.uint64(i & 63)):
+        return False
+    e = t + p[j]
+    f = e + p[i]
+    swapped = job_cost(kind, w[i], d[i], t + p[i]) + job_cost(kind, w[j], d[j], f)
+    current = job_cost(kind, w[j], d[j], e) + job_cost(kind, w[i], d[i], f)
+    return not (swapped < current and not (pred[i, j >> 6] & (np.uint64(1) << np.uint64(j & 63))))
+
+
 @njit(cache=True)
 def strong_backward(p, d, w, kind, mu, horizon, pred):
-    """Like `backward_relaxation`, but a pseudo-schedule may not place j directly before i when
-    i is required before j (dominance) or when swapping the two would be strictly cheaper
-    (adjacent interchange): the optimal sequence the subset DP keeps obeys both. O(n^2 T).
-    Returns per t the TOP best values with distinct first jobs (sorted), for bounds that skip
-    first jobs already sequenced."""
+    """Like `backward_relaxation`, but a pseudo-schedule may not place i directly after j unless
+    `_may_follow` allows it (the optimal sequence the subset DP keeps obeys that rule). O(n^2 T).
+    Returns the table h[t, j] and, per t, the TOP best values with distinct first jobs (sorted),
+    for bounds that skip first jobs already sequenced."""
     n = len(p)
     h = np.full((horizon + 1, n), INF)
     top_value = np.full((horizon + 1, TOP), INF)
@@ -125,24 +137,14 @@ def strong_backward(p, d, w, kind, mu, horizon, pred):
                 nxt = 0.0
             else:
                 nxt = INF
-                cj = job_cost(kind, w[j], d[j], e)
                 for i in range(n):
-                    if i == j or h[e, i] >= nxt:
-                        continue
-                    if pred[j, i >> 6] & (np.uint64(1) << np.uint64(i & 63)):
-                        continue  # i must come before j
-                    f = e + p[i]
-                    swapped = job_cost(kind, w[i], d[i], t + p[i]) + job_cost(kind, w[j], d[j], f)
-                    if swapped < cj + job_cost(kind, w[i], d[i], f) and not (
-                            pred[i, j >> 6] & (np.uint64(1) << np.uint64(j & 63))):
-                        continue  # i then j is strictly cheaper here
-                    nxt = h[e, i]
+                    if i != j and h[e, i] < nxt and _may_follow(p, d, w, kind, pred, j, i, t):
+                        nxt = h[e, i]
                 if nxt >= INF:
                     continue
             v = job_cost(kind, w[j], d[j], e) - mu[j] + nxt
             h[t, j] = v
-            # insert into the sorted top list
-            k = TOP - 1
+            k = TOP - 1  # insert into the sorted top list
             if v < top_value[t, k]:
                 while k > 0 and top_value[t, k - 1] > v:
                     top_value[t, k] = top_value[t, k - 1]
@@ -150,7 +152,7 @@ def strong_backward(p, d, w, kind, mu, horizon, pred):
                     k -= 1
                 top_value[t, k] = v
                 top_job[t, k] = j
-    return top_value, top_job
+    return h, top_value, top_job
 
 
 def weak_top(h1, a1, h2, a2):
