@@ -220,11 +220,13 @@ def local_search(seq, p, d, w, r, kind, use_dynasearch, max_passes):
 
 
 @njit(cache=True)
-def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks, max_stall, target, max_passes):
+def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks, max_stall, target, max_passes,
+                          strength):
     """Local search, then repeated random-swap kicks and re-descent; accepts ties and keeps the best.
 
-    Stops after `max_kicks` kicks, `max_stall` kicks without a new best, on reaching `target`, or
-    when a descent needs more than `max_passes` passes (the caller resumes from the best). Returns
+    A kick is (2..6)·strength random swaps of positions at most 8·strength apart. Stops after
+    `max_kicks` kicks, `max_stall` kicks without a new best, on reaching `target`, or when a
+    descent needs more than `max_passes` passes (the caller resumes from the best). Returns
     (best cost, kicks done); `seq` holds the best sequence on return."""
     np.random.seed(seed)
     n = len(seq)
@@ -238,9 +240,9 @@ def iterated_local_search(seq, p, d, w, r, kind, use_dynasearch, seed, max_kicks
     kicks = 0
     while kicks < max_kicks and stall < max_stall and best_cost > target and n > 2:
         trial = current.copy()
-        for _ in range(2 + np.random.randint(0, 5)):
+        for _ in range((2 + np.random.randint(0, 5)) * strength):
             a = np.random.randint(0, n - 1)
-            b = min(n - 1, a + 1 + np.random.randint(0, max(1, min(n - 1, 8))))
+            b = min(n - 1, a + 1 + np.random.randint(0, max(1, min(n - 1, 8 * strength))))
             tmp = trial[a]
             trial[a] = trial[b]
             trial[b] = tmp
