@@ -16,7 +16,7 @@ from orkit.solvers.heuristics.tardiness_kernels import iterated_local_search
 from orkit.solvers.heuristics.tardiness_rules import RULES
 
 MAX_KICKS_PER_ROUND = 100
-ROUND_WORK = 30_000_000  # about n^3 per kick: keeps a round (between budget checks) near 0.1-0.3 s
+ROUND_WORK = 10_000_000  # about n^3 per kick: keeps a round (between budget checks) under ~0.1 s
 PASS_WORK = 20_000_000  # a descent pass costs about n^2 (insertion) to n·window^2 (dynasearch)
 STALL_BEFORE_EXACT = 500  # kicks without improvement before handing over to an exact stage
 # ... but not before this share of the budget (capped at MIN_SEARCH_SECONDS) is spent searching:
