@@ -23,6 +23,7 @@ from orkit.solvers.tardiness_dominance import dominance_matrix
 MIN_SECONDS = 0.05
 DEFAULT_MAX_STATES = 4_000_000  # per layer; ~100 bytes per state while the layer is built
 STATES_PER_CALL = 20_000  # states expanded between two budget checks
+LAGRANGIAN_WORK = 50_000_000  # n·T steps of subgradient DPs between two budget checks
 STRONG_TABLE_WORK = 500_000_000  # n^2 T steps (about a second) for the interchange-aware table
 STRONG_TABLE_CELLS = 5_000_000  # n T floats it keeps
 STRONG_TABLE_RATE = 3e8  # n^2 T steps per second, roughly (measured 0.05-0.2 s at n = 100)
@@ -97,8 +98,9 @@ def lagrangian(model: SingleMachine, upper: int, ctx: StageContext, iterations: 
     w = np.ascontiguousarray(model.weights)
     mu, best_mu = np.zeros(model.n), np.zeros(model.n)
     best, factor, done = -kernels.INF, 2.0, 0
+    per_call = max(1, min(50, LAGRANGIAN_WORK // (model.n * int(p.sum()))))  # ~0.1 s between budget checks
     while done < iterations and not ctx.budget.should_stop():
-        step = min(50, iterations - done)
+        step = min(per_call, iterations - done)
         best, its, exact, factor = kernels.lagrangian_bound(p, d, w, model.objective.code, float(upper), mu,
                                                             best_mu, int(p.sum()), step, factor, best)
         done += its
@@ -112,7 +114,7 @@ def _upper_bound(model: SingleMachine, ctx: StageContext) -> np.ndarray:
         return np.asarray(ctx.incumbent.order, dtype=np.int64)
     from orkit.solvers.heuristics.tardiness import improve_best_rule
 
-    return improve_best_rule(model, seed=ctx.seed, max_kicks=200)
+    return improve_best_rule(model, seed=ctx.seed, budget=ctx.budget)
 
 
 def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:

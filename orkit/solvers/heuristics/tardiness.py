@@ -82,8 +82,9 @@ def improve(model: SingleMachine, order: np.ndarray, seed: int, max_stall: int, 
     return best
 
 
-def improve_best_rule(model: SingleMachine, seed: int = 0, max_kicks: int = STALL_BEFORE_EXACT) -> np.ndarray:
-    return improve(model, best_rule(model)[0], seed, max_kicks)
+def improve_best_rule(model: SingleMachine, seed: int = 0, budget=None) -> np.ndarray:
+    """The best rule's sequence improved until the search stalls (or the budget ends)."""
+    return improve(model, best_rule(model)[0], seed, STALL_BEFORE_EXACT, budget)
 
 
 def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
