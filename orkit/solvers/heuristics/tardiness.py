@@ -18,18 +18,17 @@ from orkit.solvers.heuristics.tardiness_rules import RULES
 MAX_KICKS_PER_ROUND = 100
 ROUND_WORK = 10_000_000  # about n^3 per kick: keeps a round (between budget checks) under ~0.1 s
 PASS_WORK = 20_000_000  # a descent pass costs about n^2 (insertion) to n·window^2 (dynasearch)
-STALL_BEFORE_EXACT = 500  # kicks without improvement before handing over to an exact stage
-# ... but not before this share of the budget (capped at MIN_SEARCH_SECONDS) is spent searching:
+STALL_ALONE = 2_000  # kicks without improvement that end the search when it is the last stage
+STALL_BEFORE_EXACT = 500  # ... and when an exact stage follows,
+# but not before this share of the budget (capped at MIN_SEARCH_SECONDS) is spent searching:
 # under a tight limit the search is what finds optima (wt50 at 1 s: 123/125 optima when handing
 # over after 500 stalled kicks, 125/125 when searching ~0.9 s), the proof needs more time anyway.
 MIN_SEARCH_SHARE = 0.9
+MIN_SEARCH_SECONDS = 1.0
 # Kicks grow stronger the longer the search stalls (tt100 #22 stays at 48010 > 47966 for 5 s
 # with the mildest kicks, whatever the seed; growing every 100 stalled kicks finds it in ~2 s).
 STALL_PER_STRENGTH = 100
 MAX_STRENGTH = 4
-MIN_SEARCH_SECONDS = 1.0
-STALL_ALONE = 2_000
-
 
 def best_rule(model: SingleMachine) -> tuple[np.ndarray, str]:
     """The cheapest sequence among all dispatching rules (MDDC+ only where it is cheap: n <= 200)."""
