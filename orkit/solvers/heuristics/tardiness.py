@@ -25,6 +25,7 @@ STALL_BEFORE_EXACT = 500  # ... and when an exact stage follows,
 # over after 500 stalled kicks, 125/125 when searching ~0.9 s), the proof needs more time anyway.
 MIN_SEARCH_SHARE = 0.9
 MIN_SEARCH_SECONDS = 1.0
+MIN_SEARCH_SECONDS_PER_N3 = 1e-5  # small instances need far less: 0.08 s at n = 20, 1 s from n = 47
 # Kicks grow stronger the longer the search stalls (tt100 #22 stays at 48010 > 47966 for 5 s
 # with the mildest kicks, whatever the seed; growing every 100 stalled kicks finds it in ~2 s).
 STALL_PER_STRENGTH = 100
@@ -92,7 +93,8 @@ def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
     order, rule = best_rule(model)
     ctx.progress(model.cost(order), None)
     stall = int(ctx.params.pop("max_stall", STALL_ALONE if ctx.is_last else STALL_BEFORE_EXACT))
-    min_seconds = 0.0 if ctx.is_last else min(MIN_SEARCH_SECONDS, MIN_SEARCH_SHARE * ctx.budget.time_limit)
+    min_seconds = 0.0 if ctx.is_last else min(MIN_SEARCH_SECONDS, MIN_SEARCH_SHARE * ctx.budget.time_limit,
+                                               MIN_SEARCH_SECONDS_PER_N3 * model.n ** 3)
     best = improve(model, order, ctx.seed, stall, ctx.budget, lambda cost: ctx.progress(cost, None),
                    float(ctx.params.pop("min_seconds", min_seconds)))
     budget = ctx.budget
