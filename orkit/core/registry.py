@@ -38,6 +38,14 @@ PROBLEMS: dict[str, ProblemEntry] = {
         },
         default_chain=("heuristic", "exact", "cpsat"),
     ),
+    "scratchpad": ProblemEntry(
+        model="orkit.models.scratchpad:BufferPlacement",
+        backends={
+            "heuristic": "orkit.solvers.heuristics.scratchpad",
+            "cpsat": "orkit.solvers.cpsat.scratchpad",
+        },
+        default_chain=("heuristic", "cpsat"),
+    ),
 }
 
 
@@ -59,6 +67,8 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
                 lambda head: _lazy("orkit.formats.orlib:looks_like_csv")(head)),
+    FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
+                lambda head: _lazy("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]
 
 
