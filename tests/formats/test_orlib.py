@@ -61,8 +61,8 @@ def test_csv_reads_labels_and_reports_bad_cells():
 
 def test_csv_with_unknown_header_is_refused(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text("id,lower,upper,size\n0,0,5,10\n")
-    with pytest.raises(InstanceError, match="unknown column"):
+    path.write_text("name,length,deadline\n0,5,10\n")
+    with pytest.raises(InstanceError, match="content matches none of the .csv formats"):
         orkit.load(path)
 
 
