@@ -141,13 +141,17 @@ def main() -> None:
 @click.option("--objective", default=None,
               help="Another objective on the same data, where the family offers one (tardiness: tardiness, "
                    "completion, tardy_jobs).")
+@click.option("--capacity", type=click.IntRange(min=1), default=None,
+              help="Scratchpad: the memory capacity (default: from a name like x.1048576.csv, else minimise the peak).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver, export_path, progress, objective,
-          quiet):
+          capacity, quiet):
     """Solve an instance FILE (a many-instance file: FILE#k) and print the best verified solution."""
     model = _load(file)
     if objective is not None:
-        model = _with_objective(model, objective)
+        model = _with_field(model, "objective", objective)
+    if capacity is not None:
+        model = _with_field(model, "capacity", capacity)
     backend_params = _parse_params(params, mip_solver)
     chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
     if export_path:
@@ -175,15 +179,16 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
     sys.exit(EXIT_SOLVED if result.has_solution else EXIT_NO_SOLUTION)
 
 
-def _with_objective(model, objective: str):
+def _with_field(model, name: str, value):
+    """The model with one data field replaced (--objective, --capacity), where the family has it."""
     import dataclasses
 
-    if "objective" not in {f.name for f in dataclasses.fields(model)}:
-        _fail(f"--objective: {model.problem} models have one fixed objective")
+    if name not in {f.name for f in dataclasses.fields(model)}:
+        _fail(f"--{name}: {model.problem} models have no {name} to set")
     try:
-        return dataclasses.replace(model, objective=objective)
+        return dataclasses.replace(model, **{name: value})
     except ModelError as exc:
-        _fail(f"--objective: {exc}")
+        _fail(f"--{name}: {exc}")
 
 
 def _export(model, path: str, backend_params) -> None:

@@ -74,3 +74,11 @@ def test_random_instances_give_verified_placements_at_least_the_live_peak():
 def test_tardiness_and_minimalloc_csv_are_told_apart_by_header():
     assert orkit.load(EXAMPLE).problem == "scratchpad"
     assert orkit.load(INSTANCES / "tardiness" / "jobs12.csv").problem == "tardiness"
+
+
+def test_cli_capacity_overrides_the_file_name():
+    from tests.test_cli import run
+
+    tight = run("solve", EXAMPLE, "--capacity", 11, "--quiet")
+    assert tight.exit_code == 1 and "live buffers need 12 > capacity 11" in tight.output
+    assert run("solve", EXAMPLE, "--capacity", 20, "--quiet").exit_code == 0
