@@ -4,13 +4,11 @@ suite (`challenging_A.1048576.csv`); without one the peak address is minimised."
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from orkit.core.errors import InstanceError, ModelError
-from orkit.formats.text import read_text
+from orkit.formats.text import csv_table
 from orkit.models.scratchpad import BufferPlacement
 from orkit.models.validation import MAX_MAGNITUDE
 
@@ -30,10 +28,7 @@ def capacity_from_name(path: Path) -> int | None:
 
 def read_minimalloc(path: str | Path, capacity: int | None = None) -> BufferPlacement:
     path = Path(path)
-    rows = list(csv.reader(io.StringIO(read_text(path))))
-    if not rows:
-        raise InstanceError("empty file: expected a header id,lower,upper,size", path, 1)
-    header = [c.strip().lower() for c in rows[0]]
+    header, body = csv_table(path, "id,lower,upper,size")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InstanceError(f"missing column(s) {missing}; expected id,lower,upper,size[,alignment]", path, 1)
@@ -44,16 +39,12 @@ def read_minimalloc(path: str | Path, capacity: int | None = None) -> BufferPlac
         raise InstanceError("the 'gaps' column (buffers with holes) is not supported", path, 1)
     col = {name: header.index(name) for name in header}
     labels, values = [], {name: [] for name in ("lower", "upper", "size", "alignment")}
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise InstanceError(f"expected {len(header)} fields, found {len(row)}", path, number)
-        labels.append(row[col["id"]].strip())
+    for number, row in body:
+        labels.append(row[col["id"]])
         for name in ("lower", "upper", "size", "alignment"):
             if name not in col:
                 continue
-            cell = row[col[name]].strip()
+            cell = row[col[name]]
             try:
                 value = int(cell)
             except ValueError:
@@ -66,8 +57,6 @@ def read_minimalloc(path: str | Path, capacity: int | None = None) -> BufferPlac
             if name in ("size", "alignment") and value == 0:
                 raise InstanceError(f"buffer {labels[-1]}: {name} must be positive", path, number)
             values[name].append(value)
-    if not labels:
-        raise InstanceError("no buffers after the header", path, 1)
     try:
         return BufferPlacement(values["lower"], values["upper"], values["size"], values["alignment"] or None,
                                capacity if capacity is not None else capacity_from_name(path),

@@ -9,13 +9,11 @@ the published sets. One instance is addressed as `wt40.txt#7` (1-based, OR-Libra
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from orkit.core.errors import InstanceError, ModelError
-from orkit.formats.text import Tokens, read_text
+from orkit.formats.text import Tokens, csv_table, read_text
 from orkit.models.tardiness import MAX_VALUE, SingleMachine
 
 NAME_PATTERN = re.compile(r"^(wt|tt)(\d+)(\D.*)?\.txt$", re.IGNORECASE)
@@ -108,11 +106,7 @@ def looks_like_csv(head: str) -> bool:
 def read_csv(path: str | Path) -> SingleMachine:
     """`job,p,d[,w][,r]` with a header row; every bad cell is reported with its line."""
     path = Path(path)
-    text = read_text(path)
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise InstanceError("empty file: expected a header job,p,d[,w][,r]", path, 1)
-    header = [c.strip().lower() for c in rows[0]]
+    header, body = csv_table(path, "job,p,d[,w][,r]")
     roles = [_COLUMNS.get(c) for c in header]
     unknown = [c for c, r in zip(header, roles) if r is None]
     if unknown:
@@ -123,15 +117,8 @@ def read_csv(path: str | Path) -> SingleMachine:
     if len(set(roles)) != len(roles):
         raise InstanceError("a column appears twice in the header", path, 1)
     columns: dict[str, list] = {role: [] for role in roles}
-    lines: list[int] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(roles):
-            raise InstanceError(f"expected {len(roles)} fields, found {len(row)}", path, number)
-        lines.append(number)
+    for number, row in body:
         for role, cell in zip(roles, row):
-            cell = cell.strip()
             if role == "job":
                 columns[role].append(cell)
                 continue
@@ -146,8 +133,6 @@ def read_csv(path: str | Path) -> SingleMachine:
             if abs(value) > MAX_VALUE:
                 raise InstanceError(f"column {role!r}: {value} is beyond the supported {MAX_VALUE}", path, number)
             columns[role].append(value)
-    if not lines:
-        raise InstanceError("no jobs after the header", path, 1)
     try:
         return SingleMachine(columns["p"], columns["d"], columns.get("w"), columns.get("r"),
                              name=path.stem, labels=tuple(columns.get("job", ())))

@@ -79,6 +79,29 @@ class Tokens:
         return [self.int(what, minimum, maximum) for _ in range(count)]
 
 
+def csv_table(path: str | Path, expected: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A CSV file as (lower-cased header, [(line number, stripped cells)]), skipping blank rows;
+    a row with the wrong number of fields is an error naming its line. `expected` describes the
+    header for the message on an empty file."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(read_text(path))))
+    if not rows:
+        raise InstanceError(f"empty file: expected a header {expected}", path, 1)
+    header = [cell.strip().lower() for cell in rows[0]]
+    body = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InstanceError(f"expected {len(header)} fields, found {len(row)}", path, number)
+        body.append((number, [cell.strip() for cell in row]))
+    if not body:
+        raise InstanceError("no rows after the header", path, 1)
+    return header, body
+
+
 def line_ints(line: str, path: str | Path, number: int, what: str) -> list[int]:
     """All integers of one line; a non-integer token is an error naming the line."""
     values = []
