@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import orkit
-from orkit.formats.orlib import instance_count, read_orlib
+from orkit.formats.orlib import read_orlib_all
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "smtt"
 SETS = ("wt40", "wt50", "tt100", "tt20u")
@@ -63,14 +63,14 @@ def gaps_table(values: list[int], optima: list[int]) -> dict[str, float]:
 
 def run_solver(args, ref) -> None:
     for name in args.set:
-        path = args.data / f"{name}.txt"
-        indices = select(name, instance_count(path), args.full, args.limit)
+        models = read_orlib_all(args.data / f"{name}.txt")
+        indices = select(name, len(models), args.full, args.limit)
         label = "full" if args.full else "stratified subset"
         print(f"\n{name}: {len(indices)} instances ({label}), backend {args.backend}, "
               f"{args.time_limit:g} s, {args.workers} workers, seed {args.seed}", flush=True)
         values, optima, proven, walls, worse = [], [], 0, [], []
         for k in indices:
-            model = read_orlib(path, k)
+            model = models[k - 1]
             start = time.perf_counter()
             result = orkit.solve(model, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
                                  workers=args.workers)
@@ -101,12 +101,11 @@ def run_rules(args, ref) -> None:
     from orkit.solvers.heuristics.tardiness_rules import RULES
 
     for name in ("tt20u", "tt100", "wt40", "wt50"):
-        path = args.data / f"{name}.txt"
-        count = instance_count(path)
+        models = read_orlib_all(args.data / f"{name}.txt")
+        count = len(models)
         values: dict[str, list[int]] = {rule: [] for rule in RULES}
         optima = []
-        for k in range(1, count + 1):
-            model = read_orlib(path, k)
+        for k, model in enumerate(models, start=1):
             optima.append(ref[(name, k)])
             for rule, build in RULES.items():
                 values[rule].append(model.cost(build(model)))

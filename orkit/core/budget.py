@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from orkit.core.result import Stop
+
 
 class Budget:
     """Tracks the deadline of a solve call and whether the user asked to stop.
@@ -39,6 +41,12 @@ class Budget:
 
     def should_stop(self) -> bool:
         return self.interrupted or self.expired()
+
+    def stop_cause(self) -> Stop:
+        """Why a stage that ran to its own end stopped: the user, the clock, or neither."""
+        if self.interrupted:
+            return Stop.INTERRUPTED
+        return Stop.TIME_LIMIT if self.expired() else Stop.COMPLETED
 
     def interrupt(self) -> None:
         """Ask every running stage to stop and keep its best solution."""

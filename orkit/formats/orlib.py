@@ -10,6 +10,7 @@ the published sets. One instance is addressed as `wt40.txt#7` (1-based, OR-Libra
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from orkit.core.errors import InstanceError, ModelError
@@ -32,15 +33,26 @@ def layout_from_name(path: Path) -> tuple[int, bool]:
     return n, match.group(1).lower() == "wt"
 
 
-def _tokens(path: Path) -> Tokens:
-    return Tokens(read_text(path), path)
+@dataclass
+class _OrlibFile:
+    """An OR-Library file tokenised once: every instance is read from the same token stream."""
+
+    path: Path
+    n: int
+    weighted: bool
+    tokens: Tokens
+    count: int
+
+    @property
+    def per_instance(self) -> int:
+        return (3 if self.weighted else 2) * self.n
 
 
-def instance_count(path: str | Path) -> int:
-    """How many instances an OR-Library file holds (every instance complete, else InstanceError)."""
+def _open(path: str | Path) -> _OrlibFile:
+    """Tokenise the file and check that it holds whole instances only."""
     path = Path(path)
     n, weighted = layout_from_name(path)
-    tokens = _tokens(path)
+    tokens = Tokens(read_text(path), path)
     per = (3 if weighted else 2) * n
     total = len(tokens.items)
     if total == 0:
@@ -50,41 +62,47 @@ def instance_count(path: str | Path) -> int:
         line = tokens.items[complete * per][1]
         raise InstanceError(f"file ends inside instance {complete + 1}: {total % per} of its {per} numbers "
                             f"(n = {n}) are present", path, line)
-    return total // per
+    return _OrlibFile(path, n, weighted, tokens, total // per)
 
 
-def read_orlib(path: str | Path, index: int | None = None) -> SingleMachine:
-    """Instance `index` (1-based) of an OR-Library file; a file of one instance needs no index."""
-    path = Path(path)
-    n, weighted = layout_from_name(path)
-    count = instance_count(path)
-    if index is None:
-        if count > 1:
-            raise InstanceError(f"the file holds {count} instances: address one as {path.name}#1 .. "
-                                f"{path.name}#{count}", path)
-        index = 1
-    if not 1 <= index <= count:
-        raise InstanceError(f"instance #{index} does not exist; the file holds {count} (#1 .. #{count})", path)
-    tokens = _tokens(path)
-    per = (3 if weighted else 2) * n
-    tokens.pos = (index - 1) * per
-    p_lines = [tokens.line()]
+def _instance(file: _OrlibFile, index: int) -> SingleMachine:
+    tokens, n, path = file.tokens, file.n, file.path
+    tokens.pos = (index - 1) * file.per_instance
     p = []
-    for _ in range(n):
-        p_lines.append(tokens.line())
+    for j in range(n):
+        line = tokens.line()
         p.append(tokens.int("processing time", maximum=MAX_VALUE))
-    for j, value in enumerate(p):
-        if value <= 0:
-            raise InstanceError(f"instance #{index}, job {j + 1}: processing time must be positive, found {value}",
-                                path, p_lines[j + 1])
-    weights = tokens.ints(n, "weight", minimum=0, maximum=MAX_VALUE) if weighted else None
+        if p[-1] <= 0:
+            raise InstanceError(f"instance #{index}, job {j + 1}: processing time must be positive, found {p[-1]}",
+                                path, line)
+    weights = tokens.ints(n, "weight", minimum=0, maximum=MAX_VALUE) if file.weighted else None
     due = tokens.ints(n, "due date", minimum=-MAX_VALUE, maximum=MAX_VALUE)
     return SingleMachine(p, due, weights, name=f"{path.stem}#{index}")
 
 
+def instance_count(path: str | Path) -> int:
+    """How many instances an OR-Library file holds (every instance complete, else InstanceError)."""
+    return _open(path).count
+
+
+def read_orlib(path: str | Path, index: int | None = None) -> SingleMachine:
+    """Instance `index` (1-based) of an OR-Library file; a file of one instance needs no index."""
+    file = _open(path)
+    name, count = file.path.name, file.count
+    if index is None:
+        if count > 1:
+            raise InstanceError(f"the file holds {count} instances: address one as {name}#1 .. {name}#{count}",
+                                file.path)
+        index = 1
+    if not 1 <= index <= count:
+        raise InstanceError(f"instance #{index} does not exist; the file holds {count} (#1 .. #{count})", file.path)
+    return _instance(file, index)
+
+
 def read_orlib_all(path: str | Path) -> list[SingleMachine]:
-    """Every instance of an OR-Library file, in file order."""
-    return [read_orlib(path, k) for k in range(1, instance_count(path) + 1)]
+    """Every instance of an OR-Library file, in file order (the file is read once)."""
+    file = _open(path)
+    return [_instance(file, k) for k in range(1, file.count + 1)]
 
 
 # CSV: a header naming the columns; short or long names both accepted.

@@ -17,7 +17,7 @@ import numpy as np
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
 from orkit.core.result import Evaluation, Sense
-from orkit.models.validation import int_array
+from orkit.models.validation import int_array, per_item
 
 MAX_REPORTED_VIOLATIONS = 25
 
@@ -64,10 +64,7 @@ class BufferPlacement(Model):
         if self.alignments is not None:
             columns["alignments"] = self.alignments
         for field_name, values in columns.items():
-            array = int_array(values, field_name, 1)
-            if len(array) != n:
-                raise ModelError(f"{field_name}: {len(array)} values for {n} buffers")
-            set_(self, field_name, array)
+            set_(self, field_name, per_item(values, field_name, n, "buffers"))
         if self.alignments is None:
             set_(self, "alignments", np.ones(n, dtype=np.int64))
         self._check("ends", self.ends <= starts, "lifetime [{start}, {end}) is empty", starts)

@@ -18,7 +18,7 @@ import numpy as np
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
 from orkit.core.result import Evaluation, Sense
-from orkit.models.validation import int_array
+from orkit.models.validation import int_array, per_item
 
 # Keeps Σp · max w far inside int64 and the time-indexed methods' horizons meaningful.
 MAX_VALUE = 10**9
@@ -104,9 +104,7 @@ class SingleMachine(Model):
 
     @staticmethod
     def _column(values: Any, name: str, n: int, allow_negative: bool = False) -> np.ndarray:
-        array = int_array(values, name, 1, MAX_VALUE)
-        if len(array) != n:
-            raise ModelError(f"{name}: {len(array)} values for {n} jobs")
+        array = per_item(values, name, n, "jobs", MAX_VALUE)
         if not allow_negative and (array < 0).any():
             j = int(np.flatnonzero(array < 0)[0])
             raise ModelError(f"{name}: job {j + 1} has the negative value {array[j]}")

@@ -27,3 +27,11 @@ def int_array(values: Any, name: str, ndim: int, max_abs: int = MAX_MAGNITUDE) -
     result = array.astype(np.int64)
     result.setflags(write=False)
     return result
+
+
+def per_item(values: Any, name: str, n: int, item: str, max_abs: int = MAX_MAGNITUDE) -> np.ndarray:
+    """`int_array` of one value per item (job, buffer, ...); a wrong length names both counts."""
+    array = int_array(values, name, 1, max_abs)
+    if len(array) != n:
+        raise ModelError(f"{name}: {len(array)} values for {n} {item}")
+    return array

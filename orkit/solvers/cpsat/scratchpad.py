@@ -20,9 +20,10 @@ def compile(model: BufferPlacement, ctx: StageContext) -> CompiledCPSAT:
     offsets, xs, ys = [], [], []
     for b in range(model.n):
         size, align = int(model.sizes[b]), int(model.alignments[b])
-        slot = cp.new_int_var(0, (top - size) // align, f"slot_{model.labels[b]}")
         offset = cp.new_int_var(0, top - size, f"offset_{model.labels[b]}")
-        cp.add(offset == align * slot)
+        if align > 1:
+            slot = cp.new_int_var(0, (top - size) // align, f"slot_{model.labels[b]}")
+            cp.add(offset == align * slot)
         offsets.append(offset)
         xs.append(cp.new_fixed_size_interval_var(int(model.starts[b]), int(model.ends[b] - model.starts[b]),
                                                  f"life_{model.labels[b]}"))

@@ -18,6 +18,7 @@ from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.tardiness import Criterion, Sequence, SingleMachine
 from orkit.solvers.exact import tardiness_kernels as kernels
+from orkit.solvers.heuristics.tardiness import improve_best_rule
 from orkit.solvers.tardiness_dominance import dominance_matrix
 
 MIN_SECONDS = 0.05
@@ -43,9 +44,7 @@ def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, pred: np.ndarray
               ctx: StageContext, max_states: int) -> tuple[np.ndarray | None, str, bool]:
     """Search for a sequence cheaper than `upper`. Returns (sequence or None, note, complete);
     complete=False when the state limit or the budget stopped it."""
-    p = np.ascontiguousarray(model.processing_times)
-    d = np.ascontiguousarray(model.due_dates)
-    w = np.ascontiguousarray(model.weights)
+    p, d, w = model.processing_times, model.due_dates, model.weights
     n, words = model.n, (model.n + 63) // 64
     kind = model.objective.code
     top_value, top_job = top
@@ -93,9 +92,7 @@ def subset_dp(model: SingleMachine, upper: int, mu: np.ndarray, pred: np.ndarray
 
 def lagrangian(model: SingleMachine, upper: int, ctx: StageContext, iterations: int) -> tuple[float, np.ndarray, str]:
     """Best Lagrangian bound within `iterations` subgradient steps (budget checked between rounds)."""
-    p = np.ascontiguousarray(model.processing_times)
-    d = np.ascontiguousarray(model.due_dates)
-    w = np.ascontiguousarray(model.weights)
+    p, d, w = model.processing_times, model.due_dates, model.weights
     mu, best_mu = np.zeros(model.n), np.zeros(model.n)
     best, factor, done = -kernels.INF, 2.0, 0
     per_call = max(1, min(50, LAGRANGIAN_WORK // (model.n * int(p.sum()))))  # ~0.1 s between budget checks
@@ -112,8 +109,6 @@ def lagrangian(model: SingleMachine, upper: int, ctx: StageContext, iterations: 
 def _upper_bound(model: SingleMachine, ctx: StageContext) -> np.ndarray:
     if ctx.incumbent is not None:
         return np.asarray(ctx.incumbent.order, dtype=np.int64)
-    from orkit.solvers.heuristics.tardiness import improve_best_rule
-
     return improve_best_rule(model, seed=ctx.seed, budget=ctx.budget)
 
 
@@ -154,8 +149,7 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     if complete:
         return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED,
                        note + ": nothing beats the incumbent")
-    stop = Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT if ctx.budget.expired() else Stop.COMPLETED
-    return Outcome(Sequence(best), float(lower), Status.FEASIBLE, stop, note)
+    return Outcome(Sequence(best), float(lower), Status.FEASIBLE, ctx.budget.stop_cause(), note)
 
 
 def solve(model: SingleMachine, ctx: StageContext) -> Outcome:

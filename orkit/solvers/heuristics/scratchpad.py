@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.core.result import Status, Stop
+from orkit.core.result import Status
 from orkit.models.scratchpad import BufferPlacement, Placement
 
 MAX_RANDOM_ORDERS = 200
@@ -53,9 +53,6 @@ def classic_orders(model: BufferPlacement) -> dict[str, np.ndarray]:
 
 
 def solve(model: BufferPlacement, ctx: StageContext) -> Outcome:
-    reason = model.infeasibility()
-    if reason:
-        return Outcome(None, None, Status.INFEASIBLE, Stop.COMPLETED, reason)
     adjacent = neighbours(model)
     lower = model.bound()
     best, best_peak, how = None, None, ""
@@ -80,7 +77,7 @@ def solve(model: BufferPlacement, ctx: StageContext) -> Outcome:
             i = int(rng.integers(0, model.n - 1))
             order[i], order[i + 1] = order[i + 1], order[i]
         consider(order, f"perturbed size order #{tries}")
-    stop = Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT if ctx.budget.expired() else Stop.COMPLETED
+    stop = ctx.budget.stop_cause()
     if model.capacity is not None and best_peak > model.capacity:
         return Outcome(None, None, Status.UNKNOWN, stop,
                        f"best canonical placement ({how}) needs {best_peak} > capacity {model.capacity}")

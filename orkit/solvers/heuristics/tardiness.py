@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.core.result import Status, Stop
-from orkit.models.tardiness import SingleMachine
+from orkit.core.result import Status
+from orkit.models.tardiness import Sequence, SingleMachine
 from orkit.solvers.heuristics.tardiness_kernels import iterated_local_search
 from orkit.solvers.heuristics.tardiness_rules import RULES
 
@@ -44,17 +44,12 @@ def best_rule(model: SingleMachine) -> tuple[np.ndarray, str]:
     return np.asarray(best, dtype=np.int64), name
 
 
-def _arrays(model: SingleMachine):
-    return tuple(np.ascontiguousarray(a, dtype=np.int64)
-                 for a in (model.processing_times, model.due_dates, model.weights, model.releases))
-
-
 def improve(model: SingleMachine, order: np.ndarray, seed: int, max_stall: int, budget=None,
             on_improve=None, min_seconds: float = 0.0) -> np.ndarray:
     """Iterated local search from `order` until `max_stall` kicks bring nothing (but not before
     `min_seconds` of the budget have passed), the model's bound is reached, or the budget says
     stop. Returns the best sequence."""
-    p, d, w, r = _arrays(model)
+    p, d, w, r = model.processing_times, model.due_dates, model.weights, model.releases
     kind, dynasearch = model.objective.code, not model.has_releases
     target = int(np.ceil(model.bound() or 0))
     best = np.array(order, dtype=np.int64)
@@ -88,8 +83,6 @@ def improve_best_rule(model: SingleMachine, seed: int = 0, budget=None) -> np.nd
 
 
 def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
-    from orkit.models.tardiness import Sequence
-
     order, rule = best_rule(model)
     ctx.progress(model.cost(order), None)
     stall = int(ctx.params.pop("max_stall", STALL_ALONE if ctx.is_last else STALL_BEFORE_EXACT))
@@ -97,7 +90,5 @@ def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
                                                MIN_SEARCH_SECONDS_PER_N3 * model.n ** 3)
     best = improve(model, order, ctx.seed, stall, ctx.budget, lambda cost: ctx.progress(cost, None),
                    float(ctx.params.pop("min_seconds", min_seconds)))
-    budget = ctx.budget
-    stop = Stop.INTERRUPTED if budget.interrupted else Stop.TIME_LIMIT if budget.expired() else Stop.COMPLETED
     how = f"best rule {rule} ({model.cost(order)}), iterated dynasearch/insertion search -> {model.cost(best)}"
-    return Outcome(Sequence(best), model.bound(), Status.FEASIBLE, stop, how)
+    return Outcome(Sequence(best), model.bound(), Status.FEASIBLE, ctx.budget.stop_cause(), how)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from orkit.models.tardiness import SingleMachine
+from orkit.models.tardiness import SingleMachine, job_costs
 
 
 def edd(model: SingleMachine) -> np.ndarray:
@@ -128,8 +128,6 @@ def _best_move_to_end(model: SingleMachine, partial: list[int]) -> list[int]:
             if cost < best_cost:
                 best, best_cost = trial, cost
         return best
-    from orkit.models.tardiness import job_costs
-
     jobs = np.asarray(partial, dtype=np.int64)
     p, d, w = model.processing_times[jobs], model.due_dates[jobs], model.weights[jobs]
     ends = np.cumsum(p)
