@@ -46,17 +46,19 @@ class _State:
     incumbent: Any = None
     objective: Objective | None = None
     found_by: str | None = None
-    bound: float | None = None
+    bound: Objective | None = None
     proven_optimal: bool = False
     proven_infeasible: bool = False
     reason: str = ""
     hit_time_limit: bool = False
     progress: list[Progress] = field(default_factory=list)
 
-    def offer_bound(self, bound: float | None) -> bool:
+    def offer_bound(self, bound: Objective | None) -> bool:
         """Take a bound on the optimum; False (and ignored) when it contradicts the verified incumbent."""
-        if bound is None or isinstance(self.objective, tuple):
+        if bound is None:
             return True
+        if isinstance(bound, tuple) or isinstance(self.objective, tuple):
+            return self._offer_vector_bound(bound)
         minimize = self.model.sense is Sense.MINIMIZE
         if self.objective is not None:
             noise = 1e-6 * max(1.0, abs(self.objective))
@@ -68,6 +70,19 @@ class _State:
             self.bound = min(self.bound, self.objective) if minimize else max(self.bound, self.objective)
             if abs(self.bound - self.objective) <= 1e-6 * max(1.0, abs(self.objective)):
                 self.proven_optimal = True
+        return True
+
+    def _offer_vector_bound(self, bound: Objective) -> bool:
+        """Lexicographic score vectors compare exactly: no tolerance, no gap."""
+        if not isinstance(bound, tuple):
+            return True  # a scalar says nothing about a vector objective
+        better = self.model.is_better
+        if self.objective is not None and better(self.objective, bound):
+            return False
+        if self.bound is None or better(self.bound, bound):
+            self.bound = bound
+        if self.objective is not None and self.bound == self.objective:
+            self.proven_optimal = True
         return True
 
 

@@ -46,6 +46,14 @@ PROBLEMS: dict[str, ProblemEntry] = {
         },
         default_chain=("heuristic", "cpsat"),
     ),
+    "pods": ProblemEntry(
+        model="orkit.models.pods:Cluster",
+        backends={
+            "heuristic": "orkit.solvers.heuristics.pods",
+            "cpsat": "orkit.solvers.cpsat.pods",
+        },
+        default_chain=("heuristic", "cpsat"),
+    ),
 }
 
 

@@ -1,0 +1,97 @@
+"""Pods grouped into classes of interchangeable pods, the form both exact backends solve.
+
+Pods with the same requests, priority and admissible nodes are interchangeable: a model counts
+how many of a class go to each node instead of naming the pod, which removes the symmetry between
+replicas of one ReplicaSet. Running pods that must stay (protected ones, and those of tiers
+already settled) are not in any class: their requests are a fixed load on their node.
+
+Disruption of a class follows from the counts: on node n, min(count, running there) pods stay;
+new slots are filled by pending pods first (free), then by running pods moved from elsewhere
+(2 each); running pods neither staying nor moved are evicted (1 each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from orkit.models.pods import Cluster
+
+
+@dataclass
+class PodClasses:
+    members: list[np.ndarray]  # pod indices of each class
+    demand: np.ndarray  # [class, resource]
+    priority: np.ndarray  # [class]
+    allowed: np.ndarray  # [class, node]: new placements admissible
+    running: np.ndarray  # [class, node]: pods of the class running there now
+    pending: np.ndarray  # [class]
+    free: np.ndarray  # [node, resource]: capacity left after the fixed pods
+    fixed: np.ndarray  # pod indices held where they run
+
+    @property
+    def size(self) -> np.ndarray:
+        return np.array([len(m) for m in self.members], dtype=np.int64)
+
+    @property
+    def n(self) -> int:
+        return len(self.members)
+
+    def counts(self, assignment: np.ndarray, n_nodes: int) -> np.ndarray:
+        """[class, node] counts of an assignment (pods outside the classes are ignored)."""
+        x = np.zeros((self.n, n_nodes), dtype=np.int64)
+        for c, members in enumerate(self.members):
+            placed = assignment[members]
+            placed = placed[placed >= 0]
+            np.add.at(x[c], placed, 1)
+        return x
+
+    def assignment(self, model: Cluster, x: np.ndarray) -> np.ndarray:
+        """A per-pod assignment realising counts `x` with the least disruption."""
+        result = np.full(model.n_pods, -1, dtype=np.int64)
+        result[self.fixed] = model.current[self.fixed]
+        for c, members in enumerate(self.members):
+            now = model.current[members]
+            slots: list[int] = []
+            for node in np.flatnonzero(x[c]):
+                here = members[now == node]
+                stay = min(int(x[c, node]), len(here))
+                result[here[:stay]] = node
+                slots += [int(node)] * (int(x[c, node]) - stay)
+            moved = [int(p) for p in members[now >= 0] if result[p] < 0]
+            waiting = [int(p) for p in members[now < 0]] + moved  # pending pods take free slots first
+            for pod, node in zip(waiting, slots):
+                result[pod] = node
+        return result
+
+
+def group(model: Cluster, fixed_mask: np.ndarray) -> PodClasses:
+    """Classes of the pods not in `fixed_mask` (a boolean per pod of running pods held in place)."""
+    fixed = np.flatnonzero(fixed_mask)
+    keep = np.where(fixed_mask, model.current, -1)
+    free = model.capacity - model.load(keep)
+    free_pods = np.flatnonzero(~fixed_mask)
+    keys: dict[tuple, list[int]] = {}
+    for p in free_pods:
+        key = (model.demand[p].tobytes(), int(model.priority[p]), model.placeable[p].tobytes())
+        keys.setdefault(key, []).append(int(p))
+    members = [np.array(v, dtype=np.int64) for v in keys.values()]
+    n_nodes = model.n_nodes
+    running = np.zeros((len(members), n_nodes), dtype=np.int64)
+    pending = np.zeros(len(members), dtype=np.int64)
+    for c, m in enumerate(members):
+        now = model.current[m]
+        np.add.at(running[c], now[now >= 0], 1)
+        pending[c] = int((now < 0).sum())
+    first = [m[0] for m in members]
+    return PodClasses(
+        members=members,
+        demand=model.demand[first].reshape(len(members), len(model.resources)),
+        priority=model.priority[first],
+        allowed=model.placeable[first].reshape(len(members), n_nodes),
+        running=running,
+        pending=pending,
+        free=free,
+        fixed=fixed,
+    )
