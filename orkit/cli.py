@@ -85,9 +85,9 @@ class LiveLine:
         event = self.last
         if event is not None:
             if event.objective is not None:
-                text += f"  incumbent {event.objective:g}"
+                text += f"  incumbent {_number(event.objective)}"
             if event.bound is not None:
-                text += f"  bound {event.bound:g}"
+                text += f"  bound {_number(event.bound)}"
             g = gap(event.objective, event.bound)
             if g is not None:
                 text += f"  gap {100 * g:.2f}%"
@@ -97,12 +97,17 @@ class LiveLine:
         click.echo("\r\033[K" + text + "  (Ctrl-C: stop and keep the best)", nl=False, err=True)
 
 
+def _number(value) -> str:
+    """A scalar objective compactly; a lexicographic score vector as its list."""
+    return str(list(value)) if isinstance(value, tuple) else f"{value:g}"
+
+
 def _print_table(result: Result) -> None:
     click.echo(result.summary())
     click.echo(f"seed {result.seed}")
     click.echo("stages:")
     for stage in result.stages:
-        objective = "-" if stage.objective is None else f"{stage.objective:g}"
+        objective = "-" if stage.objective is None else _number(stage.objective)
         stop = stage.stop.value if stage.stop else "-"
         click.echo(f"  {stage.backend:<10} {stage.status.value:<10} {stop:<12} {objective:>8} "
                    f"{stage.wall_time:7.2f}s  {stage.reason}")
@@ -269,6 +274,30 @@ def generate_tardiness(jobs, tf, rdd, seed, weighted, count, out):
         click.echo(json.dumps(to_document(models[0]), indent=1))
     if out:
         click.echo(f"wrote {count} instance(s) to {out}", err=True)
+
+
+@generate.command("pods")
+@click.option("--nodes", type=click.IntRange(min=1, max=100_000), default=16, show_default=True)
+@click.option("--pods", type=click.IntRange(min=1, max=1_000_000), default=128, show_default=True)
+@click.option("--priorities", type=click.IntRange(min=1, max=1000), default=4, show_default=True)
+@click.option("--util", type=click.FloatRange(0, 10, min_open=True), default=0.95, show_default=True,
+              help="Total requests / total capacity (above 1: over-subscribed).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**128 - 1), default=0, show_default=True)
+@click.option("--pending/--admitted", default=False, show_default=True,
+              help="Leave every pod pending instead of letting the default scheduler admit them.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="orkit JSON file (default: stdout).")
+def generate_pods(nodes, pods, priorities, util, seed, pending, out):
+    """The scenarios of "Priority Matters" (arXiv:2511.08373): ReplicaSets on identical nodes,
+    admitted by an emulation of the default scheduler."""
+    from orkit.formats.native import to_document, write
+    from orkit.generators.pods import generate as make
+
+    model = make(nodes, pods, priorities, util, seed, admit=not pending)
+    if out:
+        write(model, out)
+        click.echo(f"wrote {model.name} to {out}", err=True)
+    else:
+        click.echo(json.dumps(to_document(model), indent=1))
 
 
 @main.command()

@@ -75,6 +75,9 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
                 lambda head: _lazy("orkit.formats.orlib:looks_like_csv")(head)),
+    FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest", lambda head: True),
+    FormatEntry("kube-json", (".json",), "orkit.formats.kube:read_manifest",
+                lambda head: _lazy("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
                 lambda head: _lazy("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]

@@ -416,7 +416,7 @@ class Cluster(Model):
                 action.append("place" if then >= 0 else "pending")
             else:
                 action.append("stay" if then == now else "evict" if then < 0 else "move")
-        return pd.DataFrame({
+        table = pd.DataFrame({
             "pod": [p.name for p in self.pods],
             "priority": self.priority,
             "from": [p.node or "" for p in self.pods],
@@ -424,6 +424,8 @@ class Cluster(Model):
             "action": action,
             **{r: self.demand[:, k] for k, r in enumerate(self.resources)},
         })
+        order = {"move": 0, "evict": 1, "place": 2, "pending": 3, "stay": 4}  # changes first
+        return table.sort_values("action", key=lambda a: a.map(order), kind="stable").reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
         running = int((self.current >= 0).sum())

@@ -1,0 +1,235 @@
+"""Pod packing: the model's meaning, manifests, the generator, the default scheduler, and the
+solvers against brute force on small clusters."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import orkit
+from orkit.core.errors import InstanceError, ModelError
+from orkit.core.result import Status
+from orkit.formats.kube import parse_quantity, read_manifest
+from orkit.generators.pods import generate, replica_sets
+from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
+from orkit.solvers.heuristics.kube_default import DefaultScheduler
+from orkit.solvers.heuristics.pods import valid_current
+from tests.conftest import INSTANCES
+from tests.test_cli import run
+
+CLUSTER_YAML = INSTANCES / "pods" / "cluster.yaml"
+
+
+def small(requests, capacity=(10, 10), running=None, priorities=None, objective="lexicographic"):
+    """Nodes with (cpu, memory) capacities and pods with (cpu, memory) requests."""
+    nodes = tuple(Node(f"n{k}", {"cpu": c, "memory": m}) for k, (c, m) in enumerate(capacity))
+    running = running or [None] * len(requests)
+    priorities = priorities or [0] * len(requests)
+    pods = tuple(Pod(f"p{k}", {"cpu": c, "memory": m}, prio, None if node is None else f"n{node}")
+                 for k, ((c, m), node, prio) in enumerate(zip(requests, running, priorities)))
+    return Cluster(nodes, pods, objective)
+
+
+def test_score_vector_counts_placements_then_disruption_per_tier():
+    model = small([(6, 1), (6, 1), (3, 1)], capacity=[(10, 10), (10, 10)], running=[0, None, 0],
+                  priorities=[2, 2, 1])
+    stay = np.array([0, 1, 0])
+    assert model.evaluate(model.plan(stay)).objective == (2, 0, 3, 0)
+    moved = np.array([0, 1, 1])  # p2 moves: disruption 2 in the lowest tier
+    assert model.evaluate(moved).objective == (2, 0, 3, -2)
+    evicted = np.array([0, 1, -1])
+    assert model.evaluate(evicted).objective == (2, 0, 2, -1)
+    assert model.evaluate(stay).objective > model.evaluate(moved).objective > model.evaluate(evicted).objective
+
+
+def test_evaluate_names_every_broken_rule():
+    nodes = (Node("a", {"cpu": 4}), Node("b", {"cpu": 4}, {"disk": "ssd"}, (Taint("gpu", "yes"),)))
+    pods = (Pod("x", {"cpu": 3}, node="a", protected=True), Pod("y", {"cpu": 3}, selector={"disk": "ssd"}),
+            Pod("z", {"cpu": 2}))
+    model = Cluster(nodes, pods)
+    verdict = model.evaluate(model.plan(np.array([1, 1, 0])))
+    text = " ".join(verdict.violations)
+    assert not verdict.feasible
+    assert "pod x is protected" in text
+    assert "pod y may not run on node b" in text  # the taint is not tolerated
+    assert "node a: cpu requests 2" not in text
+    tolerant = Pod("y", {"cpu": 3}, selector={"disk": "ssd"}, tolerations=(Toleration("gpu", "Exists"),))
+    model = Cluster(nodes, (pods[0], tolerant, Pod("z", {"cpu": 2})))
+    assert model.evaluate(np.array([0, 1, 0])).violations == ["node a: cpu requests 5 > allocatable 4"]
+    assert model.evaluate(np.array([0, 1, -1])).feasible
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Cluster((Node("a", {"cpu": 1}),), (Pod("x", {"cpu": 1}, node="b"),)), "runs on unknown node 'b'"),
+    (lambda: Cluster((Node("a", {"cpu": 1}),), (Pod("x", {"cpu": -1}),)), "pod x: request cpu must be between"),
+    (lambda: Cluster((Node("a", {"cpu": 1}), Node("a", {"cpu": 1})), ()), "node name 'a' appears twice"),
+    (lambda: Cluster((Node("a", {"cpu": 1}),), (Pod("x", {}, protected=True),)), "protected but not running"),
+    (lambda: Cluster((), ()), "no nodes"),
+])
+def test_bad_models_are_refused_with_the_reason(build, message):
+    with pytest.raises(ModelError, match=message):
+        build()
+
+
+def test_protected_pods_that_overload_their_node_make_the_instance_infeasible():
+    model = small([(6, 1), (6, 1)], capacity=[(10, 10)], running=[0, 0])
+    model = Cluster(model.nodes, tuple(Pod(p.name, p.requests, node=p.node, protected=True) for p in model.pods))
+    result = orkit.solve(model, time_limit=2)
+    assert result.status is Status.INFEASIBLE and "node n0 request 12 cpu" in result.reason
+
+
+@pytest.mark.parametrize("text, resource, value", [
+    ("500m", "cpu", 500), ("2", "cpu", 2000), ("0.5", "cpu", 500), ("1Gi", "memory", 2**30),
+    ("512Mi", "memory", 512 * 2**20), ("1e9", "memory", 10**9), ("1k", "memory", 1000), (3, "pods", 3),
+    ("0.1m", "cpu", 1),  # rounded up, as Kubernetes does
+])
+def test_quantities(text, resource, value):
+    assert parse_quantity(text, resource) == value
+
+
+@pytest.mark.parametrize("text", ["5x", "", "1..2", "-1", "Gi", "1e400"])
+def test_bad_quantities(text):
+    with pytest.raises(ValueError):
+        parse_quantity(text, "memory")
+
+
+def test_manifest_reader_resolves_priorities_quantities_taints_and_protection():
+    model = read_manifest(CLUSTER_YAML)
+    assert [n.name for n in model.nodes] == ["node-a", "node-b", "node-gpu"]
+    pods = {p.name: p for p in model.pods}
+    assert pods["api-2"].priority == 1000 and pods["api-2"].node is None
+    assert pods["jobs/batch-0"].priority == 10  # the globalDefault class
+    assert pods["monitoring/node-exporter-x1"].protected  # owned by a DaemonSet
+    assert pods["api-0"].requests == {"cpu": 1500, "memory": 2 * 2**30}
+    assert "nvidia.com/gpu" in model.resources and "pods" in model.resources
+    gpu = model.nodes[2]
+    assert not model.placeable[list(pods).index("api-2"), 2]  # tainted, and api-2 does not tolerate it
+    assert gpu.taints[0].key == "nvidia.com/gpu"
+
+
+def test_the_shipped_manifest_is_solved_by_moving_a_batch_pod(tmp_path):
+    result = orkit.solve(orkit.load(CLUSTER_YAML), time_limit=5, workers=1)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == (1, 0, 5, 0, 8, -2)  # every pod placed; one batch pod moved
+    assert [m[0] for m in result.solution.moves] == ["jobs/batch-1"] or len(result.solution.moves) == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a: &x [1]\nb: *x\n", "aliases are not accepted"),
+    ("kind: List\nitems:\n- kind: Node\n  metadata: {name: n}\n", "no status.allocatable"),
+    ("kind: List\nitems: [{kind: Node, metadata: {name: n}, status: {allocatable: {cpu: 2x}}}]\n",
+     "'2x' is not a Kubernetes quantity"),
+    ("kind: List\nitems:\n- {kind: Node, metadata: {name: n}, status: {allocatable: {cpu: 1}}}\n"
+     "- kind: Pod\n  metadata: {name: p}\n  spec: {priorityClassName: gold}\n", "unknown priorityClassName 'gold'"),
+    ("kind: Pod\nmetadata: {name: p}\n", "no Node objects"),
+    ("kind: [unclosed\n", "invalid YAML"),
+    ("- 1\n- 2\n", "expected Kubernetes objects"),
+])
+def test_bad_manifests_name_the_problem(tmp_path, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(InstanceError, match=message) as caught:
+        orkit.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_bad_quantity_error_names_its_line(tmp_path):
+    text = CLUSTER_YAML.read_text().replace("{cpu: 1500m, memory: 2Gi}}\n- apiVersion: v1\n  kind: Pod\n"
+                                            "  metadata: {name: api-1", "{cpu: 15q, memory: 2Gi}}\n"
+                                            "- apiVersion: v1\n  kind: Pod\n  metadata: {name: api-1", 1)
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(InstanceError) as caught:
+        orkit.load(path)
+    line = text.splitlines().index("      resources: {requests: {cpu: 15q, memory: 2Gi}}") + 1
+    assert caught.value.line == line and "Pod api-0" in str(caught.value)
+
+
+def test_generator_follows_the_recipe():
+    sets = replica_sets(100, 4, seed=7)
+    assert sum(rs.replicas for rs in sets) == 100 and all(1 <= rs.replicas <= 4 for rs in sets)
+    assert all(100 <= rs.cpu <= 1000 and 10**8 <= rs.memory <= 10**9 and 1 <= rs.priority <= 4 for rs in sets)
+    model = generate(8, 100, 4, 0.9, seed=7)
+    assert generate(8, 100, 4, 0.9, seed=7).to_dict() == model.to_dict()
+    assert generate(8, 100, 4, 0.9, seed=8).to_dict() != model.to_dict()
+    used = model.demand.sum(axis=0) / model.capacity.sum(axis=0)
+    assert np.all(used <= 0.9) and np.all(used > 0.89)
+    assert model.evaluate(model.current_plan()).feasible  # the default scheduler's state is valid
+
+
+def test_default_scheduler_spreads_then_preempts_lower_priority():
+    model = small([(4, 4), (4, 4), (8, 8)], capacity=[(10, 10), (10, 10)], priorities=[1, 1, 5])
+    scheduler = DefaultScheduler(model)
+    assignment = scheduler.run([0, 1, 2])
+    # p2 (priority 5) goes first, to n0 (tie, first by name); the low pods then prefer the emptier n1
+    assert assignment.tolist() == [1, 1, 0]
+    scheduler = DefaultScheduler(model)
+    scheduler.run([0, 1])
+    assert sorted(scheduler.assign[:2].tolist()) == [0, 1]  # spread over both nodes
+    scheduler.run([2])  # arrives later: preempts one low pod on a single node
+    assert scheduler.assign[2] >= 0 and scheduler.evictions == 1
+
+
+def brute_force(model: Cluster):
+    best = None
+    for choice in itertools.product(range(-1, model.n_nodes), repeat=model.n_pods):
+        verdict = model.evaluate(np.array(choice))
+        if verdict.feasible and (best is None or verdict.objective > best):
+            best = verdict.objective
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("objective", ["lexicographic", "weighted"])
+def test_cpsat_matches_brute_force_on_small_clusters(seed, objective):
+    rng = np.random.default_rng(seed)
+    n_pods = 6
+    requests = [tuple(int(v) for v in rng.integers(2, 7, size=2)) for _ in range(n_pods)]
+    if seed % 3 == 0:
+        requests[1] = requests[0]  # interchangeable pods share a class
+    running = [int(v) if v < 3 else None for v in rng.integers(0, 5, size=n_pods)]
+    model = small(requests, capacity=[(10, 10)] * 3, running=running,
+                  priorities=[int(v) for v in rng.integers(1, 4, size=n_pods)], objective=objective)
+    start = valid_current(model)
+    model = Cluster(model.nodes, tuple(Pod(p.name, p.requests, p.priority, None if a < 0 else model.nodes[a].name)
+                                       for p, a in zip(model.pods, start)), objective)
+    result = orkit.solve(model, time_limit=10, workers=1)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == brute_force(model)
+    assert result.objective >= model.score(model.current_plan())
+
+
+def test_never_worse_than_the_default_and_honest_under_a_tight_limit():
+    model = generate(32, 256, 4, 1.05, seed=1)
+    result = orkit.solve(model, time_limit=0.3, workers=1)
+    heuristic = next(s for s in result.stages if s.backend == "heuristic")
+    assert result.objective >= heuristic.objective
+    assert result.status is Status.OPTIMAL or result.stop.value == "TIME_LIMIT"
+
+
+def test_cli_generate_solve_check(tmp_path):
+    cluster = tmp_path / "c.json"
+    made = run("generate", "pods", "--nodes", 4, "--pods", 16, "--seed", 3, "--out", cluster)
+    assert made.exit_code == 0, made.output
+    out = tmp_path / "plan.json"
+    solved = run("solve", cluster, "--time-limit", 5, "--workers", 1, "--out", out)
+    assert solved.exit_code == 0 and "OPTIMAL" in solved.output
+    plan = json.loads(out.read_text())["solution"]
+    assert set(plan) == {"bindings", "moves", "evictions"}
+    assert run("check", cluster, out).exit_code == 0
+    pod = next(iter(plan["bindings"]))
+    plan["bindings"][pod] = "no-such-node"
+    out.write_text(json.dumps(plan))
+    checked = run("check", cluster, out)
+    assert checked.exit_code == 2 and "unknown node 'no-such-node'" in checked.output
+
+
+def test_weighted_objective_is_one_number():
+    model = small([(6, 1), (6, 1)], capacity=[(10, 10)], running=[0, None], priorities=[1, 2],
+                  objective=PodObjective.WEIGHTED)
+    # placing the priority-2 pod (rank 2) instead of the running rank-1 pod: 2*5 - 1 eviction
+    result = orkit.solve(model, time_limit=5, workers=1)
+    assert result.objective == 2 * (2 * 2 + 1) - 1
