@@ -184,7 +184,8 @@ def brute_force(model: Cluster):
 
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("objective", ["lexicographic", "weighted"])
-def test_cpsat_matches_brute_force_on_small_clusters(seed, objective):
+@pytest.mark.parametrize("backend", ["cpsat", "mip"])
+def test_exact_backends_match_brute_force_on_small_clusters(seed, objective, backend):
     rng = np.random.default_rng(seed)
     n_pods = 6
     requests = [tuple(int(v) for v in rng.integers(2, 7, size=2)) for _ in range(n_pods)]
@@ -196,7 +197,7 @@ def test_cpsat_matches_brute_force_on_small_clusters(seed, objective):
     start = valid_current(model)
     model = Cluster(model.nodes, tuple(Pod(p.name, p.requests, p.priority, None if a < 0 else model.nodes[a].name)
                                        for p, a in zip(model.pods, start)), objective)
-    result = orkit.solve(model, time_limit=10, workers=1)
+    result = orkit.solve(model, backend=backend, time_limit=10, workers=1)  # alone: it must do the work
     assert result.status is Status.OPTIMAL
     assert result.objective == brute_force(model)
     assert result.objective >= model.score(model.current_plan())

@@ -51,6 +51,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
         backends={
             "heuristic": "orkit.solvers.heuristics.pods",
             "cpsat": "orkit.solvers.cpsat.pods",
+            "mip": "orkit.solvers.mip.pods",
         },
         default_chain=("heuristic", "cpsat"),
     ),

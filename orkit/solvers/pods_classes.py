@@ -16,7 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orkit.models.pods import Cluster
+from orkit.core.backend import StageContext
+from orkit.models.pods import Cluster, PodObjective
+from orkit.solvers.heuristics.pods import valid_current
+
+FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
 
 
 @dataclass
@@ -95,3 +99,73 @@ def group(model: Cluster, fixed_mask: np.ndarray) -> PodClasses:
         free=free,
         fixed=fixed,
     )
+
+
+def incumbent_assignment(model: Cluster, ctx: StageContext) -> np.ndarray:
+    return model.assignment_of(ctx.incumbent) if ctx.incumbent is not None else valid_current(model)
+
+
+def settled_mask(model: Cluster, assignment: np.ndarray) -> tuple[np.ndarray, int]:
+    """Running pods to hold in place, and how many top tiers the incumbent already solves
+    (every placeable pod of the tier and above placed, none of them disturbed)."""
+    placeable = model.eligible.any(axis=1)
+    placed = assignment >= 0
+    disturbed = model.disruption(assignment) > 0
+    settled = 0
+    for tier in model.tiers:
+        at_or_above = model.priority >= tier
+        if (placeable & at_or_above & ~placed).any() or (disturbed & at_or_above).any():
+            break
+        settled += 1
+    hold = model.protected.copy()
+    if settled and model.objective is PodObjective.LEXICOGRAPHIC:
+        hold |= (model.current >= 0) & (model.priority >= model.tiers[settled - 1])
+    return hold, settled
+
+
+def class_disruption(k: PodClasses, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(placed, disruption, moves) per class for counts, with the least-disruptive realisation."""
+    placed = counts.sum(axis=1)
+    stays = np.minimum(counts, k.running).sum(axis=1)
+    moves = np.maximum(0, placed - stays - k.pending)
+    return placed, k.running.sum(axis=1) - stays + moves, moves
+
+
+@dataclass
+class Step:
+    tier: int  # index into model.tiers (-1: the single weighted step)
+    kind: str  # "place", "disrupt" or "weighted"
+
+
+class StepGoals:
+    """What each lexicographic step optimises, as a number for class counts, and its trivial bounds."""
+
+    def __init__(self, model: Cluster, k: PodClasses):
+        self.model, self.k = model, k
+        self.placeable = model.eligible.any(axis=1)
+        self.fixed_placed = np.array([int((model.priority[k.fixed] >= t).sum()) for t in model.tiers])
+        self.rank = np.searchsorted(model.tiers[::-1], k.priority) + 1  # lowest tier 1
+        self.scale = 2 * model.n_pods + 1
+
+    def members(self, step: Step) -> np.ndarray:
+        return np.flatnonzero(self.k.priority >= self.model.tiers[step.tier])
+
+    def ceiling(self, step: Step) -> int:
+        """Pods at or above the tier that fit some node, less those held in place (outside the classes)."""
+        tier = self.model.tiers[step.tier]
+        return int((self.placeable & (self.model.priority >= tier)).sum()) - int(self.fixed_placed[step.tier])
+
+    def value(self, step: Step, counts: np.ndarray) -> int:
+        """The expression's value for class counts (least-disruptive realisation)."""
+        placed, disruption, _ = class_disruption(self.k, counts)
+        if step.kind == "weighted":
+            return int((self.rank * placed).sum()) * self.scale - int(disruption.sum())
+        parts = placed if step.kind == "place" else disruption
+        return int(parts[self.members(step)].sum())
+
+    def settled(self, step: Step, counts: np.ndarray, disruption_floor: int) -> bool:
+        if step.kind == "place":
+            return self.value(step, counts) >= self.ceiling(step)
+        if step.kind == "disrupt":
+            return self.value(step, counts) <= disruption_floor
+        return False

@@ -19,33 +19,18 @@ from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
 from orkit.solvers.cpsat.common import configure
-from orkit.solvers.heuristics.pods import valid_current
-from orkit.solvers.pods_classes import PodClasses, group
+from orkit.solvers.pods_classes import (
+    FIRST_STEP_SHARE,
+    PodClasses,
+    Step,
+    StepGoals,
+    class_disruption,
+    group,
+    incumbent_assignment,
+    settled_mask,
+)
 
 MIN_SECONDS = 0.05
-FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
-
-
-def incumbent_assignment(model: Cluster, ctx: StageContext) -> np.ndarray:
-    return model.assignment_of(ctx.incumbent) if ctx.incumbent is not None else valid_current(model)
-
-
-def settled_mask(model: Cluster, assignment: np.ndarray) -> tuple[np.ndarray, int]:
-    """Running pods to hold in place, and how many top tiers the incumbent already solves
-    (every placeable pod of the tier and above placed, none of them disturbed)."""
-    placeable = model.eligible.any(axis=1)
-    placed = assignment >= 0
-    disturbed = model.disruption(assignment) > 0
-    settled = 0
-    for tier in model.tiers:
-        at_or_above = model.priority >= tier
-        if (placeable & at_or_above & ~placed).any() or (disturbed & at_or_above).any():
-            break
-        settled += 1
-    hold = model.protected.copy()
-    if settled and model.objective is PodObjective.LEXICOGRAPHIC:
-        hold |= (model.current >= 0) & (model.priority >= model.tiers[settled - 1])
-    return hold, settled
 
 
 @dataclass
@@ -76,14 +61,6 @@ class TierModel:
         for (c, n), var in self.x.items():
             result[c, n] = solver.value(var)
         return result
-
-
-def class_disruption(k: PodClasses, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(placed, disruption, moves) per class for counts, with the least-disruptive realisation."""
-    placed = counts.sum(axis=1)
-    stays = np.minimum(counts, k.running).sum(axis=1)
-    moves = np.maximum(0, placed - stays - k.pending)
-    return placed, k.running.sum(axis=1) - stays + moves, moves
 
 
 def build(model: Cluster, k: PodClasses) -> TierModel:
@@ -134,28 +111,22 @@ def build(model: Cluster, k: PodClasses) -> TierModel:
     return TierModel(k, cp, x, stay, moves, placed, disruption)
 
 
-@dataclass
-class Step:
-    tier: int  # index into model.tiers (-1: the single weighted step)
-    kind: str  # "place", "disrupt" or "weighted"
-
-
 def solve(model: Cluster, ctx: StageContext) -> Outcome:
     start = incumbent_assignment(model, ctx)
     hold, settled = settled_mask(model, start)
     if model.objective is PodObjective.LEXICOGRAPHIC and settled == len(model.tiers):
-        return Outcome(None, None, Status.OPTIMAL, Stop.COMPLETED, "the incumbent places every placeable pod "
-                       "and disturbs none")
+        return Outcome(model.plan(start), model.score(start), Status.OPTIMAL, Stop.COMPLETED,
+                       "the incumbent places every placeable pod and disturbs none")
     k = group(model, hold)
     tm = build(model, k)
     best = k.counts(start, model.n_nodes)
-    goal = StepGoals(model, k, tm)
+    goal = StepGoals(model, k)
     if model.objective is PodObjective.WEIGHTED:
         steps = [Step(-1, "weighted")]
     else:
         steps = [Step(t, kind) for t in range(settled, len(model.tiers)) for kind in ("place", "disrupt")]
         for t in range(settled):  # settled tiers: every placeable pod placed (running ones are held)
-            tm.cp.add(goal.expression(Step(t, "place")) >= goal.ceiling(Step(t, "place")))
+            tm.cp.add(expression(goal, tm, Step(t, "place")) >= goal.ceiling(Step(t, "place")))
     proven_all, solves, index = True, 0, 0
     disruption_floor = 0
     while index < len(steps):
@@ -167,11 +138,11 @@ def solve(model: Cluster, ctx: StageContext) -> Outcome:
             proven = True
         else:
             solves += 1
-            best, proven = _solve_step(model, ctx, goal, step, best, last=index == len(steps) - 1)
+            best, proven = _solve_step(model, ctx, goal, tm, step, best, last=index == len(steps) - 1)
             ctx.progress(model.score(k.assignment(model, best)), None)
         proven_all &= proven
         value = goal.value(step, best)  # fix the step at the best plan's value: its optimum when proven
-        expr = goal.expression(step)
+        expr = expression(goal, tm, step)
         tm.cp.add(expr >= value if step.kind != "disrupt" else expr <= value)
         if step.kind == "disrupt":
             disruption_floor = value
@@ -185,13 +156,12 @@ def solve(model: Cluster, ctx: StageContext) -> Outcome:
     return Outcome(model.plan(assignment), bound, status, stop, reason)
 
 
-def _solve_step(model, ctx, goal: StepGoals, step: Step, best: np.ndarray, last: bool):
+def _solve_step(model, ctx, goal: StepGoals, tm: TierModel, step: Step, best: np.ndarray, last: bool):
     """One CP-SAT solve of one step, hinted with `best`; returns (the better of the found and the
     incumbent counts, proven optimal). (One weighted solve of several steps was tried: no more
     proofs, and fewer pods placed when time ran out.)"""
-    tm = goal.tm
     tm.cp.clear_objective()
-    (tm.cp.minimize if step.kind == "disrupt" else tm.cp.maximize)(goal.expression(step))
+    (tm.cp.minimize if step.kind == "disrupt" else tm.cp.maximize)(expression(goal, tm, step))
     tm.hint(best)
     solver = cp_model.CpSolver()
     configure(solver, ctx, ctx.budget.remaining() * (1.0 if last else FIRST_STEP_SHARE))
@@ -208,42 +178,9 @@ def _solve_step(model, ctx, goal: StepGoals, step: Step, best: np.ndarray, last:
     return best, code == cp_model.OPTIMAL
 
 
-class StepGoals:
-    """What each step optimises, as a CP-SAT expression and as a number for class counts."""
-
-    def __init__(self, model: Cluster, k: PodClasses, tm: TierModel):
-        self.model, self.k, self.tm = model, k, tm
-        self.placeable = model.eligible.any(axis=1)
-        self.fixed_placed = np.array([int((model.priority[k.fixed] >= t).sum()) for t in model.tiers])
-        self.rank = np.searchsorted(model.tiers[::-1], k.priority) + 1  # lowest tier 1
-        self.scale = 2 * model.n_pods + 1
-
-    def members(self, step: Step) -> np.ndarray:
-        return np.flatnonzero(self.k.priority >= self.model.tiers[step.tier])
-
-    def ceiling(self, step: Step) -> int:
-        """Pods at or above the tier that fit some node, less those held in place (outside the classes)."""
-        tier = self.model.tiers[step.tier]
-        return int((self.placeable & (self.model.priority >= tier)).sum()) - int(self.fixed_placed[step.tier])
-
-    def expression(self, step: Step):
-        tm = self.tm
-        if step.kind == "weighted":
-            return sum(int(self.rank[c]) * self.scale * tm.placed[c] - tm.disruption[c] for c in range(self.k.n))
-        parts = tm.placed if step.kind == "place" else tm.disruption
-        return sum((parts[c] for c in self.members(step)), 0)
-
-    def value(self, step: Step, counts: np.ndarray) -> int:
-        """The expression's value for class counts (least-disruptive realisation)."""
-        placed, disruption, _ = class_disruption(self.k, counts)
-        if step.kind == "weighted":
-            return int((self.rank * placed).sum()) * self.scale - int(disruption.sum())
-        parts = placed if step.kind == "place" else disruption
-        return int(parts[self.members(step)].sum())
-
-    def settled(self, step: Step, counts: np.ndarray, disruption_floor: int) -> bool:
-        if step.kind == "place":
-            return self.value(step, counts) >= self.ceiling(step)
-        if step.kind == "disrupt":
-            return self.value(step, counts) <= disruption_floor
-        return False
+def expression(goals: StepGoals, tm: TierModel, step: Step):
+    """The step's objective as a CP-SAT linear expression."""
+    if step.kind == "weighted":
+        return sum(int(goals.rank[c]) * goals.scale * tm.placed[c] - tm.disruption[c] for c in range(goals.k.n))
+    parts = tm.placed if step.kind == "place" else tm.disruption
+    return sum((parts[c] for c in goals.members(step)), 0)
