@@ -12,11 +12,14 @@ new slots are filled by pending pods first (free), then by running pods moved fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from orkit.core.backend import StageContext
+from orkit.core.backend import Outcome, StageContext
+from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
 from orkit.solvers.heuristics.pods import valid_current
 
@@ -41,6 +44,21 @@ class PodClasses:
     @property
     def n(self) -> int:
         return len(self.members)
+
+    def count_bounds(self) -> dict[tuple[int, int], int]:
+        """Upper bound on the pods of class c on node n, for every pair where some may go."""
+        bounds = {}
+        for c in range(self.n):
+            need = self.demand[c] > 0
+            for n in range(self.allowed.shape[1]):
+                if not self.allowed[c, n] and self.running[c, n] == 0:
+                    continue
+                top = int(self.size[c]) if self.allowed[c, n] else int(self.running[c, n])
+                if need.any():
+                    top = min(top, int((np.maximum(self.free[n, need], 0) // self.demand[c, need]).min()))
+                if top > 0:
+                    bounds[c, n] = top
+        return bounds
 
     def counts(self, assignment: np.ndarray, n_nodes: int) -> np.ndarray:
         """[class, node] counts of an assignment (pods outside the classes are ignored)."""
@@ -169,3 +187,64 @@ class StepGoals:
         if step.kind == "disrupt":
             return self.value(step, counts) <= disruption_floor
         return False
+
+
+class StepEngine(Protocol):
+    """An exact backend's side of the tier steps: optimise one step, then hold it."""
+
+    name: str
+
+    def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
+        """(class counts found or None, proven optimal), hinted / warm-started with `best`."""
+
+    def hold(self, step: Step, value: int) -> None:
+        """Keep the step's expression at `value` or better in every later step."""
+
+
+def solve_by_steps(model: Cluster, ctx: StageContext,
+                   make_engine: Callable[[PodClasses, StepGoals], StepEngine | Outcome]) -> Outcome:
+    """The lexicographic (or weighted) solve shared by the exact backends. Steps the best plan
+    already settles are held without a solve; every solve starts from the best plan so far, so
+    the answer is never worse than the incumbent."""
+    start = incumbent_assignment(model, ctx)
+    hold, settled = settled_mask(model, start)
+    if model.objective is PodObjective.LEXICOGRAPHIC and settled == len(model.tiers):
+        return Outcome(model.plan(start), model.score(start), Status.OPTIMAL, Stop.COMPLETED,
+                       "the incumbent places every placeable pod and disturbs none")
+    k = group(model, hold)
+    goals = StepGoals(model, k)
+    engine = make_engine(k, goals)
+    if isinstance(engine, Outcome):
+        return engine
+    best = k.counts(start, model.n_nodes)
+    if model.objective is PodObjective.WEIGHTED:
+        steps = [Step(-1, "weighted")]
+    else:
+        steps = [Step(t, kind) for t in range(settled, len(model.tiers)) for kind in ("place", "disrupt")]
+        for t in range(settled):  # settled tiers: every placeable pod placed (running ones are held)
+            engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))
+    proven_all, solves, floor = True, 0, 0
+    for index, step in enumerate(steps):
+        if ctx.budget.should_stop():
+            proven_all = False
+            break
+        proven = goals.settled(step, best, floor)
+        if not proven:
+            solves += 1
+            share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
+            found, proven = engine.optimise(step, best, ctx.budget.remaining() * share)
+            sign = -1 if step.kind == "disrupt" else 1
+            if found is not None and sign * goals.value(step, found) >= sign * goals.value(step, best):
+                best = found
+            ctx.progress(model.score(k.assignment(model, best)), None)
+        proven_all &= proven
+        value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
+        engine.hold(step, value)
+        if step.kind == "disrupt":
+            floor = value
+    assignment = k.assignment(model, best)
+    status = Status.OPTIMAL if proven_all else Status.FEASIBLE
+    stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
+    reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
+              f"incumbent, {solves} solve(s)" + ("" if proven_all else "; not every tier proven"))
+    return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None, status, stop, reason)

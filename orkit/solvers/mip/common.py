@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,27 @@ def _map_highs(h, restricted: bool, ctx: StageContext) -> tuple[Status, Stop, bo
     raise BackendError(f"unmapped HiGHS model status {code}")
 
 
+@contextmanager
+def stop_on_budget(h, ctx: StageContext, improving: Callable | None = None):
+    """Subscribe HiGHS callbacks that stop it when the budget ends or the user interrupts (HiGHS
+    checks its own time limit too coarsely inside LPs), and optionally report improving solutions."""
+
+    def interrupt(event) -> None:
+        if ctx.budget.should_stop():
+            event.interrupt()
+
+    hooks = [(h.cbMipInterrupt, interrupt), (h.cbSimplexInterrupt, interrupt), (h.cbIpmInterrupt, interrupt)]
+    if improving is not None:
+        hooks.append((h.cbMipImprovingSolution, improving))
+    for event, hook in hooks:
+        event.subscribe(hook)
+    try:
+        yield
+    finally:
+        for event, hook in hooks:
+            event.unsubscribe(hook)
+
+
 @dataclass
 class CompiledMIP:
     """A linear model plus what is needed to warm-start it and decode its solution."""
@@ -252,19 +274,8 @@ class CompiledMIP:
             out = event.data_out
             ctx.progress(out.objective_function_value, self._bound(out.mip_dual_bound))
 
-        def interrupt(event) -> None:  # HiGHS checks its own time limit too coarsely inside LPs
-            if ctx.budget.should_stop():
-                event.interrupt()
-
-        hooks = [(h.cbMipImprovingSolution, improving), (h.cbMipInterrupt, interrupt),
-                 (h.cbSimplexInterrupt, interrupt), (h.cbIpmInterrupt, interrupt)]
-        for event, hook in hooks:
-            event.subscribe(hook)
-        try:
+        with stop_on_budget(h, ctx, improving):
             h.run()
-        finally:
-            for event, hook in hooks:
-                event.unsubscribe(hook)
         status, stop, has_solution = _map_highs(h, self.restricted, ctx)
         info = h.getInfo()
         solution = self.decode(np.asarray(h.getSolution().col_value)) if has_solution else None

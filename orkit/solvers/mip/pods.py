@@ -13,17 +13,9 @@ import numpy as np
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.errors import BackendError
 from orkit.core.result import Status, Stop
-from orkit.models.pods import Cluster, PodObjective
-from orkit.solvers.mip.common import SAFETY_MARGIN, LinearBuilder, _highs, size_guard, to_highs
-from orkit.solvers.pods_classes import (
-    FIRST_STEP_SHARE,
-    PodClasses,
-    Step,
-    StepGoals,
-    group,
-    incumbent_assignment,
-    settled_mask,
-)
+from orkit.models.pods import Cluster
+from orkit.solvers.mip.common import SAFETY_MARGIN, LinearBuilder, _highs, size_guard, stop_on_budget, to_highs
+from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, solve_by_steps
 
 MIN_SECONDS = 0.05
 
@@ -33,24 +25,14 @@ class CountColumns:
 
     def __init__(self, model: Cluster, k: PodClasses):
         b = LinearBuilder()
-        n_nodes = model.n_nodes
         self.x, self.stay = {}, {}
-        for c in range(k.n):
-            for n in range(n_nodes):
-                if not k.allowed[c, n] and k.running[c, n] == 0:
-                    continue
-                top = int(k.size[c]) if k.allowed[c, n] else int(k.running[c, n])
-                need = k.demand[c] > 0
-                if need.any():
-                    top = min(top, int((np.maximum(k.free[n, need], 0) // k.demand[c, need]).min()))
-                if top <= 0:
-                    continue
-                self.x[c, n] = int(b.add_columns(1, 0, top)[0])
-                if k.running[c, n]:
-                    self.stay[c, n] = int(b.add_columns(1, 0, min(top, int(k.running[c, n])))[0])
-                    b.add_row([self.stay[c, n], self.x[c, n]], [1, -1], upper=0)
+        for (c, n), top in k.count_bounds().items():
+            self.x[c, n] = int(b.add_columns(1, 0, top)[0])
+            if k.running[c, n]:
+                self.stay[c, n] = int(b.add_columns(1, 0, min(top, int(k.running[c, n])))[0])
+                b.add_row([self.stay[c, n], self.x[c, n]], [1, -1], upper=0)
         self.moves = b.add_columns(k.n, 0, np.inf)
-        for n in range(n_nodes):
+        for n in range(model.n_nodes):
             for r in range(len(model.resources)):
                 cols = [(col, int(k.demand[c, r])) for (c, nn), col in self.x.items() if nn == n and k.demand[c, r] > 0]
                 if cols:
@@ -99,90 +81,52 @@ class CountColumns:
         return result
 
 
-def solve(model: Cluster, ctx: StageContext) -> Outcome:
-    start = incumbent_assignment(model, ctx)
-    hold, settled = settled_mask(model, start)
-    if model.objective is PodObjective.LEXICOGRAPHIC and settled == len(model.tiers):
-        return Outcome(model.plan(start), model.score(start), Status.OPTIMAL, Stop.COMPLETED,
-                       "the incumbent places every placeable pod and disturbs none")
-    k = group(model, hold)
-    columns = CountColumns(model, k)
-    b = columns.builder
-    too_large = size_guard(len(b.row_lower), b.n_cols, b.nonzeros, ctx.params)
-    if too_large:
-        return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED, too_large)
-    h = to_highs(b.build(integral_objective=True))
-    highspy = _highs()
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("random_seed", int(ctx.seed) % (2**31))
-    for key, value in ctx.params.items():
-        if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
-            raise BackendError(f"HiGHS rejected option {key}={value!r}")
-    goals = StepGoals(model, k)
-    best = k.counts(start, model.n_nodes)
-    if model.objective is PodObjective.WEIGHTED:
-        steps = [Step(-1, "weighted")]
-    else:
-        steps = [Step(t, kind) for t in range(settled, len(model.tiers)) for kind in ("place", "disrupt")]
-        for t in range(settled):
-            cost, _ = columns.objective(goals, Step(t, "place"))
-            nz = np.flatnonzero(cost)
-            h.addRow(goals.ceiling(Step(t, "place")), highspy.kHighsInf, len(nz), nz.astype(np.int32), cost[nz])
-    proven_all, solves, floor = True, 0, 0
-    for index, step in enumerate(steps):
-        if ctx.budget.should_stop():
-            proven_all = False
-            break
-        proven = goals.settled(step, best, floor)
-        if not proven:
-            solves += 1
-            best, proven = _solve_step(h, columns, goals, step, best, ctx, last=index == len(steps) - 1)
-            ctx.progress(model.score(k.assignment(model, best)), None)
-        proven_all &= proven
-        value = goals.value(step, best)
-        cost, constant = columns.objective(goals, step)
+class HighsSteps:
+    """The tier steps on one HiGHS model: each step changes the costs and adds its hold as a row."""
+
+    name = "HiGHS"
+
+    def __init__(self, ctx: StageContext, columns: CountColumns, goals: StepGoals):
+        self.ctx, self.columns, self.goals = ctx, columns, goals
+        self.h = to_highs(columns.builder.build(integral_objective=True))
+        self.h.setOptionValue("mip_rel_gap", 0.0)
+        self.h.setOptionValue("random_seed", int(ctx.seed) % (2**31))
+        for key, value in ctx.params.items():
+            if self.h.setOptionValue(key, value) == _highs().HighsStatus.kError:
+                raise BackendError(f"HiGHS rejected option {key}={value!r}")
+
+    def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
+        highspy, h = _highs(), self.h
+        cost, _ = self.columns.objective(self.goals, step)
+        sign = 1.0 if step.kind == "disrupt" else -1.0  # HiGHS minimises
+        h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), sign * cost)
+        h.setOptionValue("time_limit", max(0.01, seconds - SAFETY_MARGIN))
+        warm = highspy.HighsSolution()
+        warm.col_value = list(self.columns.values(best))
+        warm.value_valid = True
+        h.setSolution(warm)
+        with stop_on_budget(h, self.ctx):
+            h.run()
+        found = None
+        if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+            found = self.columns.counts(np.asarray(h.getSolution().col_value))
+        return found, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def hold(self, step: Step, value: int) -> None:
+        cost, constant = self.columns.objective(self.goals, step)
         nz = np.flatnonzero(cost)
-        if step.kind == "disrupt":
-            h.addRow(-highspy.kHighsInf, value - constant, len(nz), nz.astype(np.int32), cost[nz])
-            floor = value
-        else:
-            h.addRow(value - constant, highspy.kHighsInf, len(nz), nz.astype(np.int32), cost[nz])
-    assignment = k.assignment(model, best)
-    status = Status.OPTIMAL if proven_all else Status.FEASIBLE
-    stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
-    reason = (f"HiGHS on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
-              f"incumbent, {solves} solve(s)" + ("" if proven_all else "; not every tier proven"))
-    return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None, status, stop, reason)
+        inf = _highs().kHighsInf
+        lower, upper = (-inf, value - constant) if step.kind == "disrupt" else (value - constant, inf)
+        self.h.addRow(lower, upper, len(nz), nz.astype(np.int32), cost[nz])
 
 
-def _solve_step(h, columns: CountColumns, goals: StepGoals, step: Step, best: np.ndarray, ctx: StageContext,
-                last: bool) -> tuple[np.ndarray, bool]:
-    highspy = _highs()
-    cost, _ = columns.objective(goals, step)
-    maximise = step.kind != "disrupt"
-    h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), -cost if maximise else cost)
-    share = 1.0 if last else FIRST_STEP_SHARE
-    h.setOptionValue("time_limit", max(0.01, ctx.budget.remaining() * share - SAFETY_MARGIN))
-    warm = highspy.HighsSolution()
-    warm.col_value = list(columns.values(best))
-    warm.value_valid = True
-    h.setSolution(warm)
+def solve(model: Cluster, ctx: StageContext) -> Outcome:
+    def engine(k: PodClasses, goals: StepGoals) -> HighsSteps | Outcome:
+        columns = CountColumns(model, k)
+        b = columns.builder
+        too_large = size_guard(len(b.row_lower), b.n_cols, b.nonzeros, ctx.params)
+        if too_large:
+            return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED, too_large)
+        return HighsSteps(ctx, columns, goals)
 
-    def interrupt(event) -> None:
-        if ctx.budget.should_stop():
-            event.interrupt()
-
-    hooks = [(h.cbMipInterrupt, interrupt), (h.cbSimplexInterrupt, interrupt)]
-    for event, hook in hooks:
-        event.subscribe(hook)
-    try:
-        h.run()
-    finally:
-        for event, hook in hooks:
-            event.unsubscribe(hook)
-    if h.getInfo().primal_solution_status == 2:
-        found = columns.counts(np.asarray(h.getSolution().col_value))
-        sign = 1 if maximise else -1
-        if sign * goals.value(step, found) >= sign * goals.value(step, best):
-            best = found
-    return best, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return solve_by_steps(model, ctx, engine)
