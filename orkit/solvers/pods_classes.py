@@ -24,6 +24,7 @@ from orkit.models.pods import Cluster, PodObjective
 from orkit.solvers.heuristics.pods import valid_current
 
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
+BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
 
 
 @dataclass
@@ -47,18 +48,13 @@ class PodClasses:
 
     def count_bounds(self) -> dict[tuple[int, int], int]:
         """Upper bound on the pods of class c on node n, for every pair where some may go."""
-        bounds = {}
-        for c in range(self.n):
-            need = self.demand[c] > 0
-            for n in range(self.allowed.shape[1]):
-                if not self.allowed[c, n] and self.running[c, n] == 0:
-                    continue
-                top = int(self.size[c]) if self.allowed[c, n] else int(self.running[c, n])
-                if need.any():
-                    top = min(top, int((np.maximum(self.free[n, need], 0) // self.demand[c, need]).min()))
-                if top > 0:
-                    bounds[c, n] = top
-        return bounds
+        free = np.maximum(self.free, 0)[None, :, :]  # [1, node, resource]
+        need = self.demand[:, None, :]  # [class, 1, resource]
+        fit = np.where(need > 0, free // np.maximum(need, 1), np.iinfo(np.int64).max).min(axis=2)
+        cap = np.where(self.allowed, self.size[:, None], self.running)
+        top = np.minimum(cap, fit)
+        classes, nodes = np.nonzero(top > 0)
+        return {(int(c), int(n)): int(top[c, n]) for c, n in zip(classes, nodes)}
 
     def counts(self, assignment: np.ndarray, n_nodes: int) -> np.ndarray:
         """[class, node] counts of an assignment (pods outside the classes are ignored)."""
@@ -212,6 +208,11 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
         return Outcome(model.plan(start), model.score(start), Status.OPTIMAL, Stop.COMPLETED,
                        "the incumbent places every placeable pod and disturbs none")
     k = group(model, hold)
+    pairs = len(k.count_bounds())
+    if pairs > BUILD_RATE * ctx.budget.remaining() / 2:
+        return Outcome(None, None, Status.UNKNOWN, Stop.TIME_LIMIT,
+                       f"skipped: {pairs:,} (class, node) count variables would take most of the "
+                       f"{ctx.budget.remaining():.1f}s left to build")
     goals = StepGoals(model, k)
     engine = make_engine(k, goals)
     if isinstance(engine, Outcome):
