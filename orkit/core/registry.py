@@ -76,7 +76,8 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
                 lambda head: _lazy("orkit.formats.orlib:looks_like_csv")(head)),
-    FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest", lambda head: True),
+    FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest",
+                lambda head: _lazy("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("kube-json", (".json",), "orkit.formats.kube:read_manifest",
                 lambda head: _lazy("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
@@ -129,6 +130,8 @@ def detect_format(path: Path) -> FormatEntry:
     for entry in by_extension or FORMATS:
         if entry.sniff(head):
             return entry
+    if suffix == ".json":  # JSON nobody claims: the orkit reader says precisely what is wrong with it
+        return next(entry for entry in FORMATS if entry.name == "orkit-json")
     if by_extension:
         names = ", ".join(entry.name for entry in by_extension)
         raise InstanceError(f"content matches none of the {suffix} formats ({names}); check the header line", path, 1)
