@@ -75,18 +75,14 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),
     FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
-                lambda head: _lazy("orkit.formats.orlib:looks_like_csv")(head)),
+                lambda head: _resolve("orkit.formats.orlib:looks_like_csv")(head)),
     FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest",
-                lambda head: _lazy("orkit.formats.kube:looks_like_manifest")(head)),
+                lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("kube-json", (".json",), "orkit.formats.kube:read_manifest",
-                lambda head: _lazy("orkit.formats.kube:looks_like_manifest")(head)),
+                lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
-                lambda head: _lazy("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
+                lambda head: _resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]
-
-
-def _lazy(spec: str):
-    return _resolve(spec)
 
 
 def _resolve(spec: str):

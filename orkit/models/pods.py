@@ -263,6 +263,20 @@ class Cluster(Model):
         values.setflags(write=False)
         return values
 
+    @cached_property
+    def tier_rank(self) -> np.ndarray:
+        """Per pod: 1 for the lowest priority tier, up to the number of tiers (the weighted objective)."""
+        values = np.searchsorted(self.tiers[::-1], self.priority) + 1
+        values.setflags(write=False)
+        return values
+
+    @cached_property
+    def fits_somewhere(self) -> np.ndarray:
+        """Per pod: some node may hold it (the most any plan can place)."""
+        values = self.eligible.any(axis=1)
+        values.setflags(write=False)
+        return values
+
     def names_of(self, indices) -> list[str]:
         return [self.pods[i].name for i in indices]
 
@@ -279,8 +293,7 @@ class Cluster(Model):
         placed = assignment >= 0
         cost = self.disruption(assignment)
         if self.objective is PodObjective.WEIGHTED:
-            rank = np.searchsorted(self.tiers[::-1], self.priority) + 1  # lowest tier 1
-            return int((rank * placed).sum()) * (2 * self.n_pods + 1) - int(cost.sum())
+            return int((self.tier_rank * placed).sum()) * (2 * self.n_pods + 1) - int(cost.sum())
         vector: list[int] = []
         for tier in self.tiers:
             at_or_above = self.priority >= tier
@@ -346,9 +359,9 @@ class Cluster(Model):
                      "(selector, affinity, taint or a request above the node's allocatable)")
         for i in np.flatnonzero(self.protected & (assignment != self.current)):
             v.append(f"pod {self.pods[i].name} is protected but the plan moves or evicts it")
-        over = self.load(assignment) > self.capacity
-        for n, r in zip(*np.nonzero(over)):
-            v.append(f"node {self.nodes[n].name}: {self.resources[r]} requests {self.load(assignment)[n, r]} "
+        load = self.load(assignment)
+        for n, r in zip(*np.nonzero(load > self.capacity)):
+            v.append(f"node {self.nodes[n].name}: {self.resources[r]} requests {load[n, r]} "
                      f"> allocatable {self.capacity[n, r]}")
         score = self.score(assignment)
         if v:
@@ -371,10 +384,9 @@ class Cluster(Model):
 
     def bound(self) -> tuple[int, ...] | int | None:
         """Every pod that fits some node placed, nobody disturbed (an upper bound in either objective)."""
-        placeable = self.eligible.any(axis=1)
+        placeable = self.fits_somewhere
         if self.objective is PodObjective.WEIGHTED:
-            rank = np.searchsorted(self.tiers[::-1], self.priority) + 1
-            return int((rank * placeable).sum()) * (2 * self.n_pods + 1)
+            return int((self.tier_rank * placeable).sum()) * (2 * self.n_pods + 1)
         vector: list[int] = []
         for tier in self.tiers:
             vector += [int((placeable & (self.priority >= tier)).sum()), 0]
@@ -443,7 +455,7 @@ class Cluster(Model):
             requested = int(self.demand[:, k].sum())
             share = f"{requested / total[k]:.1%}" if total[k] else "no capacity"
             info[f"{r} requested/allocatable"] = f"{requested}/{int(total[k])} ({share})"
-        unplaceable = int((~self.eligible.any(axis=1)).sum())
+        unplaceable = int((~self.fits_somewhere).sum())
         if unplaceable:
             info["pods that fit no node"] = unplaceable
         reason = self.infeasibility()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -38,7 +39,7 @@ class PodClasses:
     free: np.ndarray  # [node, resource]: capacity left after the fixed pods
     fixed: np.ndarray  # pod indices held where they run
 
-    @property
+    @cached_property
     def size(self) -> np.ndarray:
         return np.array([len(m) for m in self.members], dtype=np.int64)
 
@@ -46,6 +47,7 @@ class PodClasses:
     def n(self) -> int:
         return len(self.members)
 
+    @cached_property
     def count_bounds(self) -> dict[tuple[int, int], int]:
         """Upper bound on the pods of class c on node n, for every pair where some may go."""
         free = np.maximum(self.free, 0)[None, :, :]  # [1, node, resource]
@@ -122,7 +124,7 @@ def incumbent_assignment(model: Cluster, ctx: StageContext) -> np.ndarray:
 def settled_mask(model: Cluster, assignment: np.ndarray) -> tuple[np.ndarray, int]:
     """Running pods to hold in place, and how many top tiers the incumbent already solves
     (every placeable pod of the tier and above placed, none of them disturbed)."""
-    placeable = model.eligible.any(axis=1)
+    placeable = model.fits_somewhere
     placed = assignment >= 0
     disturbed = model.disruption(assignment) > 0
     settled = 0
@@ -156,9 +158,9 @@ class StepGoals:
 
     def __init__(self, model: Cluster, k: PodClasses):
         self.model, self.k = model, k
-        self.placeable = model.eligible.any(axis=1)
+        self.placeable = model.fits_somewhere
         self.fixed_placed = np.array([int((model.priority[k.fixed] >= t).sum()) for t in model.tiers])
-        self.rank = np.searchsorted(model.tiers[::-1], k.priority) + 1  # lowest tier 1
+        self.rank = model.tier_rank[[int(m[0]) for m in k.members]]
         self.scale = 2 * model.n_pods + 1
 
     def members(self, step: Step) -> np.ndarray:
@@ -208,7 +210,7 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
         return Outcome(model.plan(start), model.score(start), Status.OPTIMAL, Stop.COMPLETED,
                        "the incumbent places every placeable pod and disturbs none")
     k = group(model, hold)
-    pairs = len(k.count_bounds())
+    pairs = len(k.count_bounds)
     if pairs > BUILD_RATE * ctx.budget.remaining() / 2:
         return Outcome(None, None, Status.UNKNOWN, Stop.TIME_LIMIT,
                        f"skipped: {pairs:,} (class, node) count variables would take most of the "

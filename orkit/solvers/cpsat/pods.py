@@ -57,7 +57,7 @@ def build(model: Cluster, k: PodClasses) -> TierModel:
     cp = cp_model.CpModel()
     cp.name = model.name
     size = k.size
-    upper = k.count_bounds()
+    upper = k.count_bounds
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     stay: dict[tuple[int, int], cp_model.IntVar] = {}
     for (c, n), top in upper.items():
@@ -67,9 +67,12 @@ def build(model: Cluster, k: PodClasses) -> TierModel:
             cp.add(stay[c, n] <= x[c, n])
     by_node: dict[int, list[tuple[int, cp_model.IntVar, int]]] = {}
     by_class: dict[int, list[cp_model.IntVar]] = {}
+    stays_of: dict[int, list[cp_model.IntVar]] = {}
     for (c, n), var in x.items():
         by_node.setdefault(n, []).append((c, var, upper[c, n]))
         by_class.setdefault(c, []).append(var)
+    for (c, _), var in stay.items():
+        stays_of.setdefault(c, []).append(var)
     for n, items in by_node.items():
         for r in range(len(model.resources)):
             terms = [(int(k.demand[c, r]), var, top) for c, var, top in items if k.demand[c, r] > 0]
@@ -80,7 +83,7 @@ def build(model: Cluster, k: PodClasses) -> TierModel:
         y = sum(by_class.get(c, []))
         if by_class.get(c):
             cp.add(y <= int(size[c]))
-        stays = sum(var for (cc, _), var in stay.items() if cc == c)
+        stays = sum(stays_of.get(c, []))
         move = cp.new_int_var(0, int(k.running[c].sum()), f"moves_{c}")
         cp.add(move >= y - stays - int(k.pending[c]))
         placed.append(y)

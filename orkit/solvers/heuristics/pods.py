@@ -22,13 +22,14 @@ MIN_SECONDS = 0.0
 def valid_current(model: Cluster) -> np.ndarray:
     """The current assignment with pods evicted (lowest priority first) from any overloaded node."""
     assignment = model.current_plan()
-    over = model.load(assignment) > model.capacity
-    for node in np.flatnonzero(over.any(axis=1)):
+    load = model.load(assignment)
+    for node in np.flatnonzero((load > model.capacity).any(axis=1)):
         on_node = np.flatnonzero((assignment == node) & ~model.protected)
         for pod in on_node[np.lexsort((-model.demand[on_node].sum(axis=1), model.priority[on_node]))]:
-            if not (model.load(assignment)[node] > model.capacity[node]).any():
+            if not (load[node] > model.capacity[node]).any():
                 break
             assignment[pod] = -1
+            load[node] -= model.demand[pod]
     return assignment
 
 
@@ -37,7 +38,7 @@ def move_repairs(model: Cluster, assignment: np.ndarray, ctx: StageContext | Non
     assignment = assignment.copy()
     free = model.capacity - model.load(assignment)
     demand, placeable = model.demand, model.placeable
-    pending = np.flatnonzero((assignment < 0) & placeable.any(axis=1))
+    pending = np.flatnonzero((assignment < 0) & model.fits_somewhere)
     pending = pending[np.lexsort((demand[pending].sum(axis=1), -model.priority[pending]))]
     for pod in pending:
         if ctx is not None and ctx.budget.should_stop():

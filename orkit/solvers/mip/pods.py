@@ -15,7 +15,7 @@ from orkit.core.errors import BackendError
 from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster
 from orkit.solvers.mip.common import SAFETY_MARGIN, LinearBuilder, _highs, size_guard, stop_on_budget, to_highs
-from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, solve_by_steps
+from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption, solve_by_steps
 
 MIN_SECONDS = 0.05
 
@@ -26,19 +26,25 @@ class CountColumns:
     def __init__(self, model: Cluster, k: PodClasses):
         b = LinearBuilder()
         self.x, self.stay = {}, {}
-        for (c, n), top in k.count_bounds().items():
+        for (c, n), top in k.count_bounds.items():
             self.x[c, n] = int(b.add_columns(1, 0, top)[0])
             if k.running[c, n]:
                 self.stay[c, n] = int(b.add_columns(1, 0, min(top, int(k.running[c, n])))[0])
                 b.add_row([self.stay[c, n], self.x[c, n]], [1, -1], upper=0)
         self.moves = b.add_columns(k.n, 0, np.inf)
-        for n in range(model.n_nodes):
+        node_x: dict[int, list[tuple[int, int]]] = {}
+        self.class_x: list[list[int]] = [[] for _ in range(k.n)]
+        self.class_stay: list[list[int]] = [[] for _ in range(k.n)]
+        for (c, n), col in self.x.items():
+            node_x.setdefault(n, []).append((c, col))
+            self.class_x[c].append(col)
+        for (c, _), col in self.stay.items():
+            self.class_stay[c].append(col)
+        for n, items in node_x.items():
             for r in range(len(model.resources)):
-                cols = [(col, int(k.demand[c, r])) for (c, nn), col in self.x.items() if nn == n and k.demand[c, r] > 0]
+                cols = [(col, int(k.demand[c, r])) for c, col in items if k.demand[c, r] > 0]
                 if cols:
                     b.add_row([col for col, _ in cols], [a for _, a in cols], upper=float(k.free[n, r]))
-        self.class_x = [[col for (cc, _), col in self.x.items() if cc == c] for c in range(k.n)]
-        self.class_stay = [[col for (cc, _), col in self.stay.items() if cc == c] for c in range(k.n)]
         for c in range(k.n):
             if self.class_x[c]:
                 b.add_row(self.class_x[c], 1, upper=float(k.size[c]))
@@ -69,9 +75,7 @@ class CountColumns:
             v[col] = counts[c, n]
         for (c, n), col in self.stay.items():
             v[col] = min(counts[c, n], self.k.running[c, n])
-        placed = counts.sum(axis=1)
-        stays = np.minimum(counts, self.k.running).sum(axis=1)
-        v[self.moves] = np.maximum(0, placed - stays - self.k.pending)
+        v[self.moves] = class_disruption(self.k, counts)[2]
         return v
 
     def counts(self, values: np.ndarray) -> np.ndarray:
