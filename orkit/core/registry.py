@@ -42,9 +42,10 @@ PROBLEMS: dict[str, ProblemEntry] = {
         model="orkit.models.scratchpad:BufferPlacement",
         backends={
             "heuristic": "orkit.solvers.heuristics.scratchpad",
+            "exact": "orkit.solvers.exact.scratchpad",
             "cpsat": "orkit.solvers.cpsat.scratchpad",
         },
-        default_chain=("heuristic", "cpsat"),
+        default_chain=("heuristic", "exact", "cpsat"),
     ),
     "pods": ProblemEntry(
         model="orkit.models.pods:Cluster",

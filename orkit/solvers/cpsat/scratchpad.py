@@ -1,6 +1,7 @@
 """Buffer placement on CP-SAT: lifetimes as fixed x-intervals, offsets as y-intervals, one
 no-overlap-2D, the peak address minimised (at most the capacity). Hinted with the incumbent.
-A plain model: the MiniMalloc-style search of issue 5 is still to come (see the notes)."""
+A plain model, far weaker than the canonical search (exact backend) on zero-slack instances; it
+remains the general fallback."""
 
 from __future__ import annotations
 
