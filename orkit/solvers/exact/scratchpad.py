@@ -28,7 +28,7 @@ CHECK_SECONDS = 0.05  # wall time between two budget checks
 # W lifetime width, A area, T largest section load. MiniMalloc's three plus area-first, which
 # alone places challenging_E within a million nodes (measured; see benchmarks/scratchpad.py)
 PREORDERS = ("AT", "WAT", "TAW", "TWA")
-MAX_WORK_CELLS = 60_000_000  # int64 cells of work arrays one search may allocate (about 0.5 GiB)
+MAX_WORK_CELLS = 20_000_000  # int64 cells of work arrays one search may allocate (160 MiB)
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,12 @@ class CanonicalSearch:
 
     def __post_init__(self) -> None:
         n, sec = self.model.n, self.sections
-        trail_rows = n + 3 * int((sec.last - sec.first).sum()) + len(sec.ov_buf) + n * sec.count + 16
-        pool_size = min(n * (n + 4) + 16, MAX_WORK_CELLS // 4)
+        spans = int((sec.last - sec.first).sum())
+        # floor lifts are bounded only by n x sections in theory; a search that outgrows this stops
+        # with OVERFLOW and the round robin drops it
+        lifts = min(n * sec.count, 2 * (spans + len(sec.ov_buf)) + sec.count)
+        trail_rows = n + 3 * spans + len(sec.ov_buf) + lifts + 16
+        pool_size = min(n * (n + 4) + 16, max(1_000_000, 64 * n))  # candidate lists of the frames on the stack
         if 3 * trail_rows + pool_size > MAX_WORK_CELLS:
             raise MemoryError(f"the search would need {3 * trail_rows + pool_size:,} work cells")
         self.arrays = {
@@ -169,7 +173,11 @@ def solve(model: BufferPlacement, ctx: StageContext) -> Outcome:
     lower = int(model.bound())
     if model.capacity is not None and lower > model.capacity:
         return Outcome(None, None, Status.INFEASIBLE, Stop.COMPLETED, model.infeasibility() or "")
-    sections = Sections.of(model)
+    try:
+        sections = Sections.of(model)
+        CanonicalSearch(model, sections, model.capacity or int(model.sizes.sum()), PREORDERS[0])
+    except MemoryError as exc:
+        return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED, f"skipped: instance too large ({exc})")
     best = None if ctx.incumbent is None else np.asarray(ctx.incumbent.offsets)
     best_peak = None if best is None else int((best + model.sizes).max())
     if model.capacity is not None and best is None:

@@ -1,6 +1,7 @@
 """Buffer placement heuristics: canonical placements (each buffer at the lowest free aligned
 offset among the buffers already placed that are alive with it) in classic orders — size, area,
-lifetime length, start — then in seeded random orders while the budget lasts."""
+lifetime length, start — then, when it is the last stage, in seeded perturbed orders while the
+budget lasts."""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ def solve(model: BufferPlacement, ctx: StageContext) -> Outcome:
     rng = np.random.default_rng(ctx.seed)
     tries = 0
     base = classic_orders(model)["size"]
-    while best_peak > lower and tries < MAX_RANDOM_ORDERS and not ctx.budget.should_stop():
+    # perturbed orders only when nothing follows: otherwise the exact search uses the time better
+    while ctx.is_last and best_peak > lower and tries < MAX_RANDOM_ORDERS and not ctx.budget.should_stop():
         tries += 1  # perturbed size order: swap a few neighbours at random
         order = base.copy()
         for _ in range(1 + tries % 8):
