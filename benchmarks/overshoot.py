@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import orkit
+from orkit.core.result import Stop
 from orkit.generators import pods as pod_generator
 from orkit.generators import tardiness as tardiness_generator
 from orkit.models.scratchpad import BufferPlacement
@@ -63,7 +64,7 @@ def main() -> None:
             result = orkit.solve(model, time_limit=limit, workers=args.workers, seed=0)
             wall = time.perf_counter() - start
             over = wall - limit
-            if str(result.stop) != "COMPLETED":
+            if result.stop is not Stop.COMPLETED:
                 overshoots[limit].append(over)
             print(f"| {name} | {limit:g} | {wall:.3f} | {over:+.3f} | {result.status} | {result.stop} |", flush=True)
     print()

@@ -45,6 +45,7 @@ class Sections:
     ov_ptr: np.ndarray  # CSR: buffers whose lifetimes intersect
     ov_buf: np.ndarray
     crossing: np.ndarray  # per section s: buffers alive in both s and s + 1
+    ranks: dict[str, np.ndarray] = field(default_factory=dict, compare=False)  # per preorder, filled lazily
 
     @property
     def count(self) -> int:
@@ -52,12 +53,10 @@ class Sections:
 
     @classmethod
     def of(cls, model: BufferPlacement) -> Sections:
-        times = np.unique(np.concatenate([model.starts, model.ends]))
+        times, live = model.live_profile  # every start/end time and the size alive from it on
         first = np.searchsorted(times, model.starts).astype(np.int64)
         last = np.searchsorted(times, model.ends).astype(np.int64)
         count = len(times) - 1
-        sizes = model.sizes.astype(np.int64)
-        live = np.cumsum(np.bincount(first, sizes, count + 1) - np.bincount(last, sizes, count + 1))[:count]
         crossing = np.cumsum(np.bincount(first, minlength=count + 1) - np.bincount(last - 1, minlength=count + 1))
         by_start = np.argsort(first, kind="stable")
         section_of = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
@@ -66,12 +65,30 @@ class Sections:
         adjacent = neighbours(model)
         degree = np.array([len(a) for a in adjacent])
         every = np.arange(count + 1)
-        return cls(first, last, live.astype(np.int64),
+        return cls(first, last, live[:count].astype(np.int64),
                    np.searchsorted(first[by_start], every).astype(np.int64), by_start.astype(np.int64),
                    np.searchsorted(section_of[by_section], every).astype(np.int64), alive.astype(np.int64),
                    np.concatenate([[0], np.cumsum(degree)]).astype(np.int64),
                    np.concatenate(adjacent + [np.zeros(0, np.int64)]).astype(np.int64),
                    crossing[:count].astype(np.int64))
+
+    def rank(self, model: BufferPlacement, keys: str) -> np.ndarray:
+        """The preorder rank for `keys`, computed once per instance (the bisection reuses it)."""
+        if keys not in self.ranks:
+            self.ranks[keys] = preorder_rank(model, self, keys)
+        return self.ranks[keys]
+
+    def work_shape(self, n: int) -> tuple[int, int]:
+        """(trail rows, candidate pool size) of one search; MemoryError when above MAX_WORK_CELLS."""
+        spans = int((self.last - self.first).sum())
+        # floor lifts are bounded only by n x sections in theory; a search that outgrows this stops
+        # with OVERFLOW and the round robin drops it
+        lifts = min(n * self.count, 2 * (spans + len(self.ov_buf)) + self.count)
+        trail_rows = n + 3 * spans + len(self.ov_buf) + lifts + 16
+        pool_size = min(n * (n + 4) + 16, max(1_000_000, 64 * n))  # candidate lists of the frames on the stack
+        if 3 * trail_rows + pool_size > MAX_WORK_CELLS:
+            raise MemoryError(f"the search would need {3 * trail_rows + pool_size:,} work cells")
+        return trail_rows, pool_size
 
 
 def preorder_rank(model: BufferPlacement, sections: Sections, keys: str) -> np.ndarray:
@@ -100,16 +117,11 @@ class CanonicalSearch:
 
     def __post_init__(self) -> None:
         n, sec = self.model.n, self.sections
-        spans = int((sec.last - sec.first).sum())
-        # floor lifts are bounded only by n x sections in theory; a search that outgrows this stops
-        # with OVERFLOW and the round robin drops it
-        lifts = min(n * sec.count, 2 * (spans + len(sec.ov_buf)) + sec.count)
-        trail_rows = n + 3 * spans + len(sec.ov_buf) + lifts + 16
-        pool_size = min(n * (n + 4) + 16, max(1_000_000, 64 * n))  # candidate lists of the frames on the stack
-        if 3 * trail_rows + pool_size > MAX_WORK_CELLS:
-            raise MemoryError(f"the search would need {3 * trail_rows + pool_size:,} work cells")
+        trail_rows, pool_size = sec.work_shape(n)
         self.arrays = {
-            "rank": preorder_rank(self.model, sec, self.preorder),
+            "rank": sec.rank(self.model, self.preorder),
+            "size": self.model.sizes.astype(np.int64),
+            "align": self.model.alignments.astype(np.int64),
             "offset": np.full(n, kernels.UNPLACED, dtype=np.int64),
             "min_offset": np.zeros(n, dtype=np.int64),
             "floor": np.zeros(sec.count, dtype=np.int64),
@@ -129,11 +141,11 @@ class CanonicalSearch:
         """Expand up to `nodes` more nodes; returns the kernel's LIMIT/FOUND/EXHAUSTED/OVERFLOW."""
         if self.done != kernels.LIMIT:
             return self.done
-        m, sec, a = self.model, self.sections, self.arrays
-        self.done = kernels.search(sec.first, sec.last, m.sizes.astype(np.int64), m.alignments.astype(np.int64),
-                                   a["rank"], self.capacity, sec.start_ptr, sec.start_buf, sec.sec_ptr, sec.sec_buf,
-                                   sec.ov_ptr, sec.ov_buf, a["offset"], a["min_offset"], a["floor"], a["total"],
-                                   a["cuts"], a["stamp"], a["trail"], a["frames"], a["pool"], a["state"], nodes)
+        sec, a = self.sections, self.arrays
+        self.done = kernels.search(sec.first, sec.last, a["size"], a["align"], a["rank"], self.capacity,
+                                   sec.start_ptr, sec.start_buf, sec.sec_ptr, sec.sec_buf, sec.ov_ptr, sec.ov_buf,
+                                   a["offset"], a["min_offset"], a["floor"], a["total"], a["cuts"], a["stamp"],
+                                   a["trail"], a["frames"], a["pool"], a["state"], nodes)
         self.nodes = int(a["state"][kernels.NODES])
         return self.done
 
@@ -170,12 +182,10 @@ def decide(model: BufferPlacement, sections: Sections, capacity: int, ctx: Stage
 
 
 def solve(model: BufferPlacement, ctx: StageContext) -> Outcome:
-    lower = int(model.bound())
-    if model.capacity is not None and lower > model.capacity:
-        return Outcome(None, None, Status.INFEASIBLE, Stop.COMPLETED, model.infeasibility() or "")
+    lower = int(model.bound())  # the chain has already answered instances whose live size exceeds the capacity
     try:
         sections = Sections.of(model)
-        CanonicalSearch(model, sections, model.capacity or int(model.sizes.sum()), PREORDERS[0])
+        sections.work_shape(model.n)
     except MemoryError as exc:
         return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED, f"skipped: instance too large ({exc})")
     best = None if ctx.incumbent is None else np.asarray(ctx.incumbent.offsets)

@@ -33,8 +33,9 @@ UNPLACED = -1
 # indices into the `state` array
 DEPTH, MODE, TRAIL_TOP, NODES = 0, 1, 2, 3
 # indices into the `frames` table (one row per frame)
-KIND, LO, HI, POS, CAND_START, CAND_END, MIN_OFF, MIN_RANK, MARK, OWNER, ALONE = range(11)
-FRAME_FIELDS = 11
+# POS..CAND_END: a search frame's remaining candidates, or a split frame's remaining ranges, in the pool
+KIND, LO, HI, POS, CAND_END, MIN_OFF, MIN_RANK, MARK, OWNER, ALONE = range(10)
+FRAME_FIELDS = 10
 
 
 @njit(cache=True)
@@ -201,7 +202,6 @@ def search(first, last, size, align, rank, capacity, start_ptr, start_buf, sec_p
             if end < 0:
                 result = OVERFLOW
                 break
-            frames[f, CAND_START] = start_at
             frames[f, CAND_END] = end
             frames[f, POS] = start_at
             frames[f, ALONE] = 0
@@ -270,10 +270,9 @@ def _open_split(frames, pool, d, pool_start, pool_end, top):
     """Push a split frame at depth d over the ranges in pool[pool_start:pool_end], then the search
     frame of its first range; return that frame's depth."""
     frames[d, KIND] = SPLIT_FRAME
-    frames[d, CAND_START], frames[d, CAND_END] = pool_start, pool_end
+    frames[d, CAND_END] = pool_end
     frames[d, POS] = pool_start
     frames[d, MARK] = top
-    frames[d, OWNER] = -1
     return _push_part(frames, pool, d)
 
 
