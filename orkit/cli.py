@@ -300,6 +300,56 @@ def generate_pods(nodes, pods, priorities, util, seed, pending, out):
         click.echo(json.dumps(to_document(model), indent=1))
 
 
+@generate.command("satellite")
+@click.option("--walker", default=None, help="Walker-delta shell i:T/P/F, e.g. 53:60/6/1 (default unless --tle).")
+@click.option("--altitude", type=click.FloatRange(150, 50_000), default=550.0, show_default=True,
+              help="Orbit altitude of the Walker shell, km.")
+@click.option("--tle", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Two-line element file instead of a Walker shell.")
+@click.option("--satellites", type=click.IntRange(min=1), default=None, help="Use the first N element sets only.")
+@click.option("--stations", default="ksat", show_default=True,
+              help="Station network (atlas, aws, azure, ksat, leaf, ssc, viasat) or a GeoJSON file.")
+@click.option("--station-count", type=click.IntRange(min=1), default=None,
+              help="A seeded sample of this many stations of the network.")
+@click.option("--hours", type=click.FloatRange(0, 24 * 14, min_open=True), default=24.0, show_default=True)
+@click.option("--start", default="2025-03-11T00:00:00Z", show_default=True,
+              help="UTC start of the horizon (keep it within days of the TLE epochs).")
+@click.option("--step", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="Orbit sampling step, seconds.")
+@click.option("--mask", type=click.FloatRange(-5, 89), default=10.0, show_default=True, help="Elevation mask, degrees.")
+@click.option("--antennas", type=click.IntRange(min=1, max=1000), default=1, show_default=True)
+@click.option("--setup", type=click.IntRange(min=0), default=60, show_default=True, help="Antenna re-pointing, s.")
+@click.option("--switch", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Satellite feed-switching time between links, s.")
+@click.option("--max-links", type=click.IntRange(min=1), default=None, help="Cap on links per orbit.")
+@click.option("--max-time", type=click.IntRange(min=1), default=None, help="Cap on link seconds per orbit.")
+@click.option("--min-duration", type=click.IntRange(min=1), default=60, show_default=True, help="Shortest link, s.")
+@click.option("--priorities", type=click.IntRange(min=1, max=100), default=1, show_default=True,
+              help="Satellite weights drawn from 1..N.")
+@click.option("--downtime", type=click.FloatRange(0, 24), default=0.0, show_default=True,
+              help="Hours of downtime per station, one seeded block.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="orkit JSON file (default: stdout).")
+def generate_satellite(out, **options):
+    """Visibility windows from real orbits (sgp4) over real ground stations, as a link-scheduling
+    instance; the generator's parameters and seed are written into the file."""
+    from orkit.formats.native import to_document, write
+    from orkit.generators.satellite import SatelliteRecipe
+    from orkit.generators.satellite import generate as make
+
+    if options["tle"] is None and options["walker"] is None:
+        options["walker"] = SatelliteRecipe.walker
+    try:
+        model = make(SatelliteRecipe(**options))
+    except (InstanceError, ModelError) as exc:
+        _fail(str(exc))
+    if out:
+        write(model, out)
+        click.echo(f"wrote {model.name} ({model.n_windows} windows) to {out}", err=True)
+    else:
+        click.echo(json.dumps(to_document(model), indent=1))
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def info(file):

@@ -56,6 +56,17 @@ PROBLEMS: dict[str, ProblemEntry] = {
         },
         default_chain=("heuristic", "cpsat"),
     ),
+    "satellite": ProblemEntry(
+        model="orkit.models.satellite:LinkScheduling",
+        backends={
+            "heuristic": "orkit.solvers.heuristics.satellite",
+            "evolution": "orkit.solvers.heuristics.satellite_evolution",
+            "decomposition": "orkit.solvers.exact.satellite",
+            "cpsat": "orkit.solvers.cpsat.satellite",
+            "mip": "orkit.solvers.mip.satellite",
+        },
+        default_chain=("heuristic", "decomposition", "cpsat"),
+    ),
 }
 
 

@@ -1,0 +1,278 @@
+"""Station decomposition with Lagrangian prices: an upper bound and plans that approach it.
+
+Without the rule "a satellite holds one link at a time", stations are independent, and one
+antenna's best schedule is a dynamic programme over whole seconds (satellite_kernels.station_dp):
+exact for the antenna, with re-pointing, set-up, tear-down, minimum and maximum durations. The
+satellite rule is priced instead of imposed: each second a satellite could spend on two stations
+at once (a contested segment, switch time included) carries a price that every link pays, and the
+sum of the stations' best values plus the prices is an upper bound for any price vector
+(Lagrangian relaxation; per-period caps and "one link per window" are relaxed as well, and a
+station with k antennas counts k times its one-antenna value). Prices follow subgradient steps.
+
+Plans come from the same programme run station after station, each reserving the satellite time
+it takes so later stations cannot use it, with the prices steering who gets a contested second;
+then one link per window, caps, and the greedy packer fills what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from orkit.core.backend import Outcome, StageContext
+from orkit.core.result import Status
+from orkit.models.satellite import LinkScheduling
+from orkit.solvers.exact.satellite_kernels import prefix_values, station_dp
+from orkit.solvers.heuristics.satellite import quality_order
+from orkit.solvers.heuristics.satellite_packing import Packer
+
+MIN_SECONDS = 0.05
+PENALTY = 1e9  # per second of satellite time another station already holds
+STALL_ITERATIONS = 6  # halve the step after this many iterations without a better bound
+MIN_STEP_SCALE = 1e-4
+PATIENCE = 40  # stop after this many iterations without a better whole-second bound
+SHARE_WHEN_FOLLOWED = 0.4  # of the remaining budget, when CP-SAT follows
+
+
+@dataclass
+class Pieces:
+    """The free parts of one station's windows, as kernel arrays."""
+
+    window: np.ndarray
+    rise: np.ndarray
+    length: np.ndarray
+    min_d: np.ndarray
+    max_d: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    switch: np.ndarray
+    weight: np.ndarray
+    satellite: np.ndarray
+    base: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> Pieces:
+        fields = {name: getattr(self, name)[keep] for name in
+                  ("window", "rise", "length", "min_d", "max_d", "before", "after", "switch", "weight", "satellite")}
+        return Pieces(**fields, base=_bases(fields["length"]))
+
+
+def _bases(length: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(length + 1)]).astype(np.int64)
+
+
+class StationDecomposition:
+    def __init__(self, model: LinkScheduling):
+        self.model = model
+        a = model.arrays
+        self.pieces: list[Pieces] = []
+        for i, station in enumerate(model.stations):
+            rows = []
+            for k in model.windows_of_station[i]:
+                if not model.usable[k]:
+                    continue
+                w = model.windows[k]
+                sat, mode = model.satellites[w.satellite], model.mode_of[w.satellite]
+                for lo, hi in model.free_spans(int(k), w.rise, w.set):
+                    if hi - lo >= a["min_duration"][k]:
+                        rows.append((k, lo, hi - lo, a["min_duration"][k], min(a["max_duration"][k], hi - lo),
+                                     sat.setup, sat.teardown + station.setup, mode.switch, a["weight"][k],
+                                     w.satellite))
+            cols = np.array(rows, dtype=np.int64).reshape(-1, 10).T
+            self.pieces.append(Pieces(*cols, base=_bases(cols[2])))
+        self._contested_segments()
+
+    def _contested_segments(self) -> None:
+        """Elementary segments of time where two or more windows of one satellite could hold it."""
+        model, a = self.model, self.model.arrays
+        lo_all, hi_all, sat_all = [], [], []
+        for s, ks in enumerate(model.windows_of_satellite):
+            ks = ks[model.usable[ks]]
+            if len(ks) < 2:
+                continue
+            switch = model.mode_of[s].switch
+            starts, ends = a["rise"][ks], a["set"][ks] + switch
+            points = np.unique(np.concatenate([starts, ends]))
+            cover = np.zeros(len(points), np.int64)
+            np.add.at(cover, np.searchsorted(points, starts), 1)
+            np.add.at(cover, np.searchsorted(points, ends), -1)
+            cover = np.cumsum(cover)[:-1]
+            hot = np.flatnonzero(cover >= 2)
+            lo_all.append(points[hot])
+            hi_all.append(points[hot + 1])
+            sat_all.append(np.full(len(hot), s))
+        cat = (lambda x: np.concatenate(x).astype(np.int64)) if lo_all else (lambda x: np.zeros(0, np.int64))
+        self.seg_lo, self.seg_hi, self.seg_sat = cat(lo_all), cat(hi_all), cat(sat_all)
+        self.seg_len = (self.seg_hi - self.seg_lo).astype(np.float64)
+        order = np.lexsort((self.seg_lo, self.seg_sat))
+        self.seg_lo, self.seg_hi, self.seg_sat, self.seg_len = (x[order] for x in
+                                                                (self.seg_lo, self.seg_hi, self.seg_sat, self.seg_len))
+        self.sat_first = np.searchsorted(self.seg_sat, np.arange(len(model.satellites) + 1))
+        # per station: CSR of the contested segments each piece touches
+        self.piece_segments = []
+        for p in self.pieces:
+            firsts, counts, index = [], [], []
+            for r in range(len(p.window)):
+                s = p.satellite[r]
+                g0, g1 = self.sat_first[s], self.sat_first[s + 1]
+                lo, hi = p.rise[r], p.rise[r] + p.length[r] + p.switch[r]
+                j0 = g0 + np.searchsorted(self.seg_hi[g0:g1], lo, side="right")
+                j1 = g0 + np.searchsorted(self.seg_lo[g0:g1], hi, side="left")
+                firsts.append(len(index))
+                counts.append(max(0, j1 - j0))
+                index.extend(range(j0, j1))
+            self.piece_segments.append((np.array(firsts, np.int64), np.array(counts, np.int64),
+                                        np.array(index, np.int64)))
+
+    def _run(self, i: int, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple[float, np.ndarray]:
+        firsts, counts, index = segments
+        b_first, b_count, b_lo, b_hi = blocked
+        prefix, charge = prefix_values(pieces.rise, pieces.length, pieces.switch, pieces.weight.astype(np.float64),
+                                       pieces.base, self.seg_lo[index], self.seg_hi[index], prices[index], firsts,
+                                       counts, b_first, b_count, b_lo, b_hi, PENALTY)
+        return station_dp(self.model.horizon, pieces.rise, pieces.length, pieces.min_d, pieces.max_d, pieces.before,
+                          pieces.after, pieces.base, prefix, charge)
+
+    def relax(self, prices: np.ndarray) -> tuple[float, list[np.ndarray], np.ndarray]:
+        """(upper bound, each station's links, subgradient over the contested segments)."""
+        total = float(prices @ self.seg_len)
+        usage = np.zeros(len(self.seg_len))
+        per_station = []
+        for i, pieces in enumerate(self.pieces):
+            if not len(pieces.window):
+                per_station.append(np.zeros((0, 3), np.int64))
+                continue
+            value, links = self._run(i, pieces, prices, self.piece_segments[i], _no_blocks(len(pieces.window)))
+            copies = self.model.stations[i].antennas
+            total += copies * value
+            per_station.append(links)
+            for r, s, e in links:
+                sat = pieces.satellite[r]
+                g0, g1 = self.sat_first[sat], self.sat_first[sat + 1]
+                hi = e + pieces.switch[r]
+                overlap = np.minimum(self.seg_hi[g0:g1], hi) - np.maximum(self.seg_lo[g0:g1], s)
+                usage[g0:g1] += copies * np.maximum(overlap, 0)
+        return total, per_station, usage - self.seg_len
+
+    def primal(self, prices: np.ndarray, order: list[int]) -> Packer:
+        """Stations in `order`, each antenna's programme reserving the satellite time it takes."""
+        model = self.model
+        packer = Packer(model)
+        held: list[list[tuple[int, int]]] = [[] for _ in model.satellites]
+        used = np.zeros(model.n_windows, bool)
+        for i in order:
+            for antenna in range(model.stations[i].antennas):
+                pieces = self.pieces[i]
+                keep = ~used[pieces.window]
+                keep &= np.array([len(model.windows[k].stations) == 1 for k in pieces.window], bool) \
+                    if len(pieces.window) else keep
+                if not keep.any():
+                    break
+                sub = pieces.subset(keep)
+                segments = _subset_segments(self.piece_segments[i], keep)
+                blocked = _blocks(sub, held)
+                _, links = self._run(i, sub, prices, segments, blocked)
+                best: dict[int, tuple[int, int]] = {}
+                for r, s, e in links:  # one link per window: keep the longest piece
+                    k = int(sub.window[r])
+                    if k not in best or e - s > best[k][1] - best[k][0]:
+                        best[k] = (int(s), int(e))
+                for k, (s, e) in best.items():
+                    if self._fits(packer, k, s, e, i, antenna):
+                        packer.place(k, s, e, (antenna,))
+                        held[model.windows[k].satellite].append((s, e))
+                        used[k] = True
+        for k in quality_order(model):
+            if model.usable[k] and not used[k]:
+                packer.insert(int(k))
+        return packer
+
+    def _fits(self, packer: Packer, k: int, s: int, e: int, station: int, antenna: int) -> bool:
+        """Whether the packer's timelines and caps admit the link (reservations make it nearly always)."""
+        model = self.model
+        w = model.windows[k]
+        mode = model.mode_of[w.satellite]
+        if packer.sat[w.satellite].free([(s, e)], mode.switch, mode.switch) != [(s, e)]:
+            return False
+        sat = model.satellites[w.satellite]
+        timeline = packer.antenna[station][antenna]
+        if timeline.free([(s, e)], sat.teardown + model.stations[station].setup, sat.setup) != [(s, e)]:
+            return False
+        if mode.max_links is not None or mode.max_time is not None:
+            key = (w.satellite, s // model.period_of(w.satellite))
+            if mode.max_links is not None and packer.count[key] >= mode.max_links:
+                return False
+            if mode.max_time is not None and packer.time[key] + e - s > mode.max_time:
+                return False
+        return True
+
+
+def _no_blocks(n: int):
+    return (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _subset_segments(segments, keep: np.ndarray):
+    firsts, counts, index = segments
+    return firsts[keep], counts[keep], index
+
+
+def _blocks(pieces: Pieces, held: list[list[tuple[int, int]]]):
+    """CSR of the satellite time (switch included) other stations already hold, per piece."""
+    firsts, counts, lo, hi = [], [], [], []
+    for r in range(len(pieces.window)):
+        firsts.append(len(lo))
+        sw = int(pieces.switch[r])
+        start, stop = pieces.rise[r] - sw, pieces.rise[r] + pieces.length[r] + sw
+        n = 0
+        for s, e in held[pieces.satellite[r]]:
+            if s < stop and e + sw > start:
+                lo.append(s)
+                hi.append(e + sw)
+                n += 1
+        counts.append(n)
+    return (np.array(firsts, np.int64), np.array(counts, np.int64), np.array(lo, np.int64), np.array(hi, np.int64))
+
+
+def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
+    budget = ctx.budget
+    decomposition = StationDecomposition(model)
+    prices = np.zeros(len(decomposition.seg_len))
+    best_bound = float(model.bound())
+    best: Packer | None = None
+    best_value = ctx.incumbent_objective if ctx.incumbent_objective is not None else 0
+    scale, stall, iterations, since_better = 1.0, 0, 0, 0
+    stations = list(range(len(model.stations)))
+    deadline = budget.elapsed() + (budget.remaining() if ctx.is_last else SHARE_WHEN_FOLLOWED * budget.remaining())
+    while not budget.should_stop() and budget.elapsed() < deadline and since_better < PATIENCE:
+        iterations += 1
+        since_better += 1
+        bound, per_station, subgradient = decomposition.relax(prices)
+        if np.floor(bound + 1e-6) < np.floor(best_bound + 1e-6):
+            since_better = 0
+        if bound < best_bound - 1e-6:
+            best_bound, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= STALL_ITERATIONS:
+                scale, stall = scale / 2, 0
+        if iterations == 1 or iterations % 5 == 0:
+            values = [len(p) for p in per_station]
+            order = sorted(stations, key=lambda i: -values[i])
+            packer = decomposition.primal(prices, order)
+            if packer.value > best_value:
+                best, best_value = packer, packer.value
+            ctx.progress(best_value, float(np.floor(best_bound + 1e-6)))
+        if best_value >= np.floor(best_bound + 1e-6) or scale < MIN_STEP_SCALE:
+            break
+        norm = float(subgradient @ subgradient)
+        if norm <= 0:
+            break  # the relaxed solution respects every satellite: it is optimal for the relaxation
+        step = scale * (bound - best_value) / norm
+        prices = np.maximum(0.0, prices + step * subgradient)
+    bound = float(np.floor(best_bound + 1e-6))
+    plan = best.plan() if best is not None else None
+    proven = plan is not None and best_value >= bound
+    reason = (f"station decomposition: {iterations} price iterations over {len(decomposition.seg_len)} contested "
+              f"segments; bound {bound:.0f}")
+    return Outcome(plan, bound, Status.OPTIMAL if proven else Status.FEASIBLE if plan else Status.UNKNOWN,
+                   budget.stop_cause(), reason)

@@ -1,0 +1,123 @@
+"""Compiled kernels of the station decomposition: the one-antenna dynamic programme at one-second
+resolution, and the per-second prefix values it reads."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def prefix_values(rise, length, switch, weight, base, seg_lo, seg_hi, seg_price, seg_first, seg_count, blocked_first,
+                  blocked_count, blocked_lo, blocked_hi, penalty):
+    """Per window k, over its seconds j = 0..length[k]: prefix[base[k] + j] = value of seconds
+    [rise, rise + j) (weight minus the satellite's price, or -penalty where blocked), and
+    charge[base[k] + j] = price of the switch seconds [rise + j, rise + j + switch) that a link
+    ending there holds. Prices come as sorted segments per window (seg_first/seg_count)."""
+    total = base[-1]
+    prefix = np.zeros(total)
+    charge = np.zeros(total)
+    for k in range(len(rise)):
+        n = length[k] + switch[k]
+        price = np.zeros(n)
+        for g in range(seg_first[k], seg_first[k] + seg_count[k]):
+            lo = max(seg_lo[g] - rise[k], 0)
+            hi = min(seg_hi[g] - rise[k], n)
+            for j in range(lo, hi):
+                price[j] += seg_price[g]
+        for g in range(blocked_first[k], blocked_first[k] + blocked_count[k]):
+            lo = max(blocked_lo[g] - rise[k], 0)
+            hi = min(blocked_hi[g] - rise[k], n)
+            for j in range(lo, hi):
+                price[j] += penalty
+        acc = 0.0
+        b = base[k]
+        prefix[b] = 0.0
+        for j in range(length[k]):
+            acc += weight[k] - price[j]
+            prefix[b + j + 1] = acc
+        window = 0.0
+        for j in range(switch[k]):
+            window += price[j]
+        for j in range(length[k] + 1):
+            charge[b + j] = window
+            if switch[k] > 0:
+                window += price[j + switch[k]] - price[j] if j + switch[k] < n else -price[j]
+    return prefix, charge
+
+
+@njit(cache=True)
+def station_dp(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
+    """Best value of one antenna: links [s, e) inside windows, each occupying [s - before[k],
+    e + after[k]) (after includes the re-pointing), any number per window (a relaxation of one).
+    Returns the value and the links as (window, start, end) rows.
+
+    F[t] is the best value with the antenna free from time t. A link of window k ending at e
+    reaches F[e + after[k]] from F[s - before[k]] plus its value; for each e the best s is the
+    front of a monotone queue over s in [max(rise, e - max_d), e - min_d]."""
+    n = len(rise)
+    pad = 0
+    for k in range(n):
+        pad = max(pad, after[k])
+    top = horizon + pad + 1
+    # windows active at each time t = e + after (CSR)
+    counts = np.zeros(top + 1, np.int64)
+    for k in range(n):
+        first = rise[k] + min_d[k] + after[k]
+        last = rise[k] + length[k] + after[k]
+        for t in range(first, last + 1):
+            counts[t + 1] += 1
+    for t in range(top):
+        counts[t + 1] += counts[t]
+    active = np.empty(counts[top], np.int64)
+    fill = counts[:-1].copy()
+    for k in range(n):
+        first = rise[k] + min_d[k] + after[k]
+        last = rise[k] + length[k] + after[k]
+        for t in range(first, last + 1):
+            active[fill[t]] = k
+            fill[t] += 1
+    queue_s = np.empty(base[-1], np.int64)
+    queue_v = np.empty(base[-1])
+    head = base[:-1].copy()
+    tail = base[:-1].copy()
+    F = np.zeros(top)
+    pred_k = np.full(top, -1, np.int64)
+    pred_s = np.zeros(top, np.int64)
+    for t in range(top):
+        best = F[t - 1] if t > 0 else 0.0
+        for q in range(counts[t], counts[t + 1]):
+            k = active[q]
+            e = t - after[k]
+            s_new = e - min_d[k]
+            at = s_new - before[k]
+            value = (F[at] if at >= 0 else 0.0) - prefix[base[k] + s_new - rise[k]]
+            while tail[k] > head[k] and queue_v[tail[k] - 1] <= value:
+                tail[k] -= 1
+            queue_s[tail[k]] = s_new
+            queue_v[tail[k]] = value
+            tail[k] += 1
+            while queue_s[head[k]] < e - max_d[k]:
+                head[k] += 1
+            candidate = queue_v[head[k]] + prefix[base[k] + e - rise[k]] - charge[base[k] + e - rise[k]]
+            if candidate > best + 1e-9:
+                best = candidate
+                pred_k[t] = k
+                pred_s[t] = queue_s[head[k]]
+        F[t] = best
+    links = np.empty((0, 3), np.int64)
+    rows = []
+    t = top - 1
+    while t > 0:
+        k = pred_k[t]
+        if k < 0:
+            t -= 1
+            continue
+        s = pred_s[t]
+        rows.append((k, s, t - after[k]))
+        t = s - before[k]
+    if rows:
+        links = np.empty((len(rows), 3), np.int64)
+        for r in range(len(rows)):
+            links[r, 0], links[r, 1], links[r, 2] = rows[len(rows) - 1 - r]
+    return F[top - 1], links
