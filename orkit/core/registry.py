@@ -65,7 +65,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "cpsat": "orkit.solvers.cpsat.satellite",
             "mip": "orkit.solvers.mip.satellite",
         },
-        default_chain=("heuristic", "decomposition", "cpsat"),
+        default_chain=("heuristic", "decomposition", "mip", "cpsat"),
     ),
 }
 
@@ -92,6 +92,9 @@ FORMATS: list[FormatEntry] = [
                 lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("kube-json", (".json",), "orkit.formats.kube:read_manifest",
                 lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
+    FormatEntry("satnet-json", (".json",), "orkit.formats.satnet:read_satnet",
+                lambda head: _resolve("orkit.formats.satnet:looks_like_satnet")(head)),
+    FormatEntry("tle", (".tle",), "orkit.formats.tle:refuse_tle", lambda head: False),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
                 lambda head: _resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]

@@ -116,3 +116,9 @@ def read_sites(path: str | Path) -> list[Site]:
             renamed.append(s)
         sites = renamed
     return sites
+
+
+def refuse_tle(path: str | Path):
+    """A TLE file is orbits, not an instance: say how to make one from it."""
+    raise InstanceError("a TLE file holds orbits, not a scheduling instance; make one with "
+                        f"`orkit generate satellite --tle {path} --out instance.json`", path)

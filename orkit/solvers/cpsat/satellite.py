@@ -13,7 +13,8 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.models.satellite import LinkScheduling
+from orkit.core.result import Status, Stop
+from orkit.models.satellite import COMPACT_MODEL_WINDOWS, LinkScheduling
 from orkit.solvers.cpsat.common import CompiledCPSAT
 
 MIN_SECONDS = 0.05
@@ -101,4 +102,8 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
 
 
 def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
+    limit = int(ctx.params.pop("max_windows", COMPACT_MODEL_WINDOWS))
+    if model.usable.sum() > limit:
+        return Outcome(None, None, Status.UNKNOWN, Stop.COMPLETED,
+                       f"skipped: {int(model.usable.sum())} usable windows, above cpsat.max_windows={limit}")
     return compile(model, ctx).run(ctx)

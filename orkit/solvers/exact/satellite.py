@@ -22,7 +22,7 @@ import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status
-from orkit.models.satellite import LinkScheduling
+from orkit.models.satellite import COMPACT_MODEL_WINDOWS, LinkScheduling
 from orkit.solvers.exact.satellite_kernels import prefix_values, station_dp
 from orkit.solvers.heuristics.satellite import quality_order
 from orkit.solvers.heuristics.satellite_packing import Packer
@@ -242,7 +242,8 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
     best_value = ctx.incumbent_objective if ctx.incumbent_objective is not None else 0
     scale, stall, iterations, since_better = 1.0, 0, 0, 0
     stations = list(range(len(model.stations)))
-    deadline = budget.elapsed() + (budget.remaining() if ctx.is_last else SHARE_WHEN_FOLLOWED * budget.remaining())
+    alone = ctx.is_last or model.usable.sum() > COMPACT_MODEL_WINDOWS  # later stages would skip
+    deadline = budget.elapsed() + (budget.remaining() if alone else SHARE_WHEN_FOLLOWED * budget.remaining())
     while not budget.should_stop() and budget.elapsed() < deadline and since_better < PATIENCE:
         iterations += 1
         since_better += 1
