@@ -99,7 +99,11 @@ class LiveLine:
 
 def _number(value) -> str:
     """A scalar objective compactly; a lexicographic score vector as its list."""
-    return str(list(value)) if isinstance(value, tuple) else f"{value:g}"
+    if isinstance(value, tuple):
+        return str(list(value))
+    if float(value).is_integer() and abs(value) < 1e15:  # whole numbers in full: 2023989, not 2.02399e+06
+        return str(int(value))
+    return f"{value:g}"
 
 
 def _print_table(result: Result) -> None:
@@ -109,7 +113,7 @@ def _print_table(result: Result) -> None:
     for stage in result.stages:
         objective = "-" if stage.objective is None else _number(stage.objective)
         stop = stage.stop.value if stage.stop else "-"
-        click.echo(f"  {stage.backend:<10} {stage.status.value:<10} {stop:<12} {objective:>8} "
+        click.echo(f"  {stage.backend:<13} {stage.status.value:<10} {stop:<12} {objective:>8} "
                    f"{stage.wall_time:7.2f}s  {stage.reason}")
     if result.has_solution:
         table = result.to_frame()
