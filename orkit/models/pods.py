@@ -22,7 +22,7 @@ import numpy as np
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
 from orkit.core.result import Evaluation, Sense
-from orkit.models.validation import MAX_MAGNITUDE
+from orkit.models.validation import MAX_MAGNITUDE, unique_names
 
 POD_COUNT = "pods"  # Kubernetes' allocatable pod-count limit; every pod takes one
 DISRUPTION = {"stay": 0, "evict": 1, "move": 2}
@@ -159,8 +159,8 @@ class Cluster(Model):
                              f"found {self.objective!r}") from None
         if not self.nodes:
             raise ModelError("the cluster has no nodes")
-        _unique([n.name for n in self.nodes], "node")
-        _unique([p.name for p in self.pods], "pod")
+        unique_names([n.name for n in self.nodes], "node")
+        unique_names([p.name for p in self.pods], "pod")
         known = {n.name for n in self.nodes}
         for node in self.nodes:
             for resource, amount in node.allocatable.items():
@@ -462,16 +462,6 @@ class Cluster(Model):
         if reason:
             info["infeasible"] = reason
         return info
-
-
-def _unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise ModelError(f"every {what} needs a non-empty name, found {name!r}")
-        if name in seen:
-            raise ModelError(f"{what} name {name!r} appears twice")
-        seen.add(name)
 
 
 def _check_amount(amount: Any, what: str) -> None:

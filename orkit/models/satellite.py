@@ -32,6 +32,7 @@ import numpy as np
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
 from orkit.core.result import Evaluation, Sense
+from orkit.models.validation import unique_names
 
 MAX_REPORTED_VIOLATIONS = 25
 MAX_SECONDS = 10**10  # about 300 years: anything larger is a unit mistake
@@ -129,9 +130,9 @@ class LinkScheduling(Model):
         set_(self, "modes", tuple(self.modes))
         set_(self, "horizon", _seconds(self.horizon, "horizon", positive=True))
         set_(self, "min_duration", _seconds(self.min_duration, "min_duration", positive=True))
-        _unique([s.name for s in self.stations], "station")
-        _unique([s.name for s in self.satellites], "satellite")
-        _unique([m.name for m in self.modes], "mode")
+        unique_names([s.name for s in self.stations], "station")
+        unique_names([s.name for s in self.satellites], "satellite")
+        unique_names([m.name for m in self.modes], "mode")
         if not self.stations or not self.satellites:
             raise ModelError("the instance needs at least one station and one satellite")
         for s in self.stations:
@@ -471,14 +472,6 @@ def _seconds(value: Any, what: str, positive: bool = False, negative: bool = Fal
     if (value <= 0 if positive else value < 0) and not negative or abs(value) > MAX_SECONDS:
         raise ModelError(f"{what}: {value} is out of range")
     return value
-
-
-def _unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ModelError(f"{what} name {name!r} appears twice")
-        seen.add(name)
 
 
 def _union_length(lo: np.ndarray, hi: np.ndarray) -> int:

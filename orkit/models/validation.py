@@ -35,3 +35,14 @@ def per_item(values: Any, name: str, n: int, item: str, max_abs: int = MAX_MAGNI
     if len(array) != n:
         raise ModelError(f"{name}: {len(array)} values for {n} {item}")
     return array
+
+
+def unique_names(names: list[str], what: str) -> None:
+    """Every item of a kind needs a non-empty name that no other item of that kind has."""
+    seen: set[str] = set()
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ModelError(f"every {what} needs a non-empty name, found {name!r}")
+        if name in seen:
+            raise ModelError(f"{what} name {name!r} appears twice")
+        seen.add(name)
