@@ -72,8 +72,9 @@ def read_tle(path: str | Path) -> list[ElementSet]:
             raise InstanceError(f"catalogue numbers differ between lines 1 and 2 ({line1[2:7]} vs {line2[2:7]})",
                                 path, k + 2)
         element = ElementSet(name or line1[2:7].strip(), line1, line2, k + 1)
-        if element.satrec().error:
-            raise InstanceError(f"sgp4 rejects the element set (error {element.satrec().error})", path, k + 1)
+        error = element.satrec().error
+        if error:
+            raise InstanceError(f"sgp4 rejects the element set (error {error})", path, k + 1)
         sets.append(element)
         name = ""
         k += 2

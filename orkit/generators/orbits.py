@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -78,14 +78,8 @@ def orbit_period(satrec) -> int:
     return int(round(2 * math.pi / satrec.no_kozai * 60))
 
 
-def julian(times: list[datetime] | datetime) -> tuple[np.ndarray, np.ndarray]:
-    """Julian date split into whole and fractional parts, as sgp4 wants it."""
-    times = [times] if isinstance(times, datetime) else times
-    seconds = np.array([(t - datetime(2000, 1, 1, 12, tzinfo=UTC)).total_seconds() for t in times])
-    return julian_from_offsets(seconds)
-
-
 def julian_from_offsets(seconds_since_j2000: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Julian date split into whole and fractional parts, as sgp4 wants it."""
     days = np.asarray(seconds_since_j2000, dtype=np.float64) / 86400.0
     whole = np.floor(days)
     return 2451545.0 + whole, days - whole
@@ -192,6 +186,3 @@ def parse_time(text: str) -> datetime:
         raise ModelError(f"start time {text!r}: expected ISO 8601, e.g. 2025-03-11T00:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
-
-def tle_epoch(satrec) -> datetime:
-    return datetime(2000, 1, 1, 12, tzinfo=UTC) + timedelta(days=satrec.jdsatepoch + satrec.jdsatepochF - 2451545.0)

@@ -217,13 +217,13 @@ class LinkScheduling(Model):
         """Sub-intervals of [lo, hi) where a link of `window` keeps every station's antennas out of
         downtime (occupation [start - setup, end + teardown) ends before a downtime, or starts at
         least the station's setup after it)."""
-        sat = self.satellites[self.windows[window].satellite]
         spans = [(lo, hi)]
         for i in self.windows[window].stations:
             station = self.stations[i]
+            before, after = self.padding(window, i)
             for d0, d1 in station.downtime:
-                # a link [s, e) clashes when s - setup < d1 + station.setup and e + teardown > d0
-                block_lo, block_hi = d0 - sat.teardown, d1 + station.setup + sat.setup
+                # a link [s, e) clashes when s - before < d1 + re-pointing and e + after - re-pointing > d0
+                block_lo, block_hi = d0 - after + station.setup, d1 + station.setup + before
                 cut = []
                 for a, b in spans:
                     if block_hi <= a or block_lo >= b:
@@ -260,10 +260,16 @@ class LinkScheduling(Model):
                 by[i].append(k)
         return [np.array(v, dtype=np.int64) for v in by]
 
+    def padding(self, window: int, station: int) -> tuple[int, int]:
+        """(before, after): an antenna of `station` is held from `start - before` to `end + after` by a
+        link of `window` (the satellite's set-up; its tear-down plus the station's re-pointing)."""
+        sat = self.satellites[self.windows[window].satellite]
+        return sat.setup, sat.teardown + self.stations[station].setup
+
     def occupation(self, window: int, station: int, start: int, end: int) -> tuple[int, int]:
         """[from, to) an antenna of `station` is held by a link, re-pointing after it included."""
-        sat = self.satellites[self.windows[window].satellite]
-        return start - sat.setup, end + sat.teardown + self.stations[station].setup
+        before, after = self.padding(window, station)
+        return start - before, end + after
 
     # ---- meaning ------------------------------------------------------------------------------
 
@@ -370,11 +376,13 @@ class LinkScheduling(Model):
         occupation start (optimal for interval graphs). Links that find no antenna keep -1, which
         `evaluate` rejects, so an over-full station never passes silently."""
         chosen: list[dict[int, int]] = [{} for _ in links]
-        for i in range(len(self.stations)):
-            mine = sorted((self.occupation(k, i, s, e), j) for j, (k, s, e) in enumerate(links)
-                          if i in self.windows[k].stations)
+        by_station: dict[int, list] = defaultdict(list)
+        for j, (k, s, e) in enumerate(links):
+            for i in self.windows[k].stations:
+                by_station[i].append((self.occupation(k, i, s, e), j))
+        for i, mine in by_station.items():
             free_at = [-(2**62)] * self.stations[i].antennas
-            for (lo, hi), j in mine:
+            for (lo, hi), j in sorted(mine):
                 antenna = next((a for a in range(len(free_at)) if free_at[a] <= lo), -1)
                 if antenna >= 0:
                     free_at[antenna] = hi
@@ -469,7 +477,8 @@ def _seconds(value: Any, what: str, positive: bool = False, negative: bool = Fal
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ModelError(f"{what}: expected whole seconds, found {value!r}")
     value = int(value)
-    if (value <= 0 if positive else value < 0) and not negative or abs(value) > MAX_SECONDS:
+    lowest = -MAX_SECONDS if negative else 1 if positive else 0
+    if not lowest <= value <= MAX_SECONDS:
         raise ModelError(f"{what}: {value} is out of range")
     return value
 

@@ -31,7 +31,7 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
     period_terms: dict[tuple[int, int], list[tuple]] = {}
     for k in windows:
         w = model.windows[k]
-        sat, mode = model.satellites[w.satellite], model.mode_of[w.satellite]
+        mode = model.mode_of[w.satellite]
         shortest, longest = int(a["min_duration"][k]), int(a["max_duration"][k])
         b = cp.new_bool_var(f"use_{k}")
         s = cp.new_int_var(w.rise, w.set - shortest, f"start_{k}")
@@ -44,9 +44,9 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
         by_satellite.setdefault(w.satellite, []).append(
             cp.new_optional_interval_var(s, d + mode.switch, e + mode.switch, b, f"sat_{k}"))
         for i in w.stations:
-            pad = sat.setup + sat.teardown + model.stations[i].setup
+            before, after = model.padding(k, i)
             by_station.setdefault(i, []).append(cp.new_optional_interval_var(
-                s - sat.setup, d + pad, e + sat.teardown + model.stations[i].setup, b, f"ant_{k}_{i}"))
+                s - before, d + before + after, e + after, b, f"ant_{k}_{i}"))
         if mode.max_links is not None or mode.max_time is not None:
             period = model.period_of(w.satellite)
             first, last = w.rise // period, (w.set - shortest) // period

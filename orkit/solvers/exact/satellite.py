@@ -66,20 +66,23 @@ class StationDecomposition:
         self.model = model
         a = model.arrays
         self.pieces: list[Pieces] = []
-        for i, station in enumerate(model.stations):
+        for i in range(len(model.stations)):
             rows = []
             for k in model.windows_of_station[i]:
                 if not model.usable[k]:
                     continue
                 w = model.windows[k]
-                sat, mode = model.satellites[w.satellite], model.mode_of[w.satellite]
+                before, after = model.padding(int(k), i)
                 for lo, hi in model.free_spans(int(k), w.rise, w.set):
                     if hi - lo >= a["min_duration"][k]:
                         rows.append((k, lo, hi - lo, a["min_duration"][k], min(a["max_duration"][k], hi - lo),
-                                     sat.setup, sat.teardown + station.setup, mode.switch, a["weight"][k],
-                                     w.satellite))
+                                     before, after, model.mode_of[w.satellite].switch, a["weight"][k], w.satellite))
             cols = np.array(rows, dtype=np.int64).reshape(-1, 10).T
             self.pieces.append(Pieces(*cols, base=_bases(cols[2])))
+        # the plans leave antenna arrays (windows over several stations) to the packer's fill
+        single = np.array([len(w.stations) == 1 for w in model.windows], bool)
+        self.single_station = [single[p.window] for p in self.pieces]
+        self.fill_order = [int(k) for k in quality_order(model) if model.usable[k]]
         self._contested_segments()
 
     def _contested_segments(self) -> None:
@@ -124,7 +127,7 @@ class StationDecomposition:
             self.piece_segments.append((np.array(firsts, np.int64), np.array(counts, np.int64),
                                         np.array(index, np.int64)))
 
-    def _run(self, i: int, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple[float, np.ndarray]:
+    def _run(self, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple[float, np.ndarray]:
         firsts, counts, index = segments
         b_first, b_count, b_lo, b_hi = blocked
         prefix, charge = prefix_values(pieces.rise, pieces.length, pieces.switch, pieces.weight.astype(np.float64),
@@ -142,7 +145,7 @@ class StationDecomposition:
             if not len(pieces.window):
                 per_station.append(np.zeros((0, 3), np.int64))
                 continue
-            value, links = self._run(i, pieces, prices, self.piece_segments[i], _no_blocks(len(pieces.window)))
+            value, links = self._run(pieces, prices, self.piece_segments[i], _no_blocks(len(pieces.window)))
             copies = self.model.stations[i].antennas
             total += copies * value
             per_station.append(links)
@@ -163,48 +166,27 @@ class StationDecomposition:
         for i in order:
             for antenna in range(model.stations[i].antennas):
                 pieces = self.pieces[i]
-                keep = ~used[pieces.window]
-                keep &= np.array([len(model.windows[k].stations) == 1 for k in pieces.window], bool) \
-                    if len(pieces.window) else keep
+                keep = ~used[pieces.window] & self.single_station[i]
                 if not keep.any():
                     break
                 sub = pieces.subset(keep)
                 segments = _subset_segments(self.piece_segments[i], keep)
                 blocked = _blocks(sub, held)
-                _, links = self._run(i, sub, prices, segments, blocked)
+                _, links = self._run(sub, prices, segments, blocked)
                 best: dict[int, tuple[int, int]] = {}
                 for r, s, e in links:  # one link per window: keep the longest piece
                     k = int(sub.window[r])
                     if k not in best or e - s > best[k][1] - best[k][0]:
                         best[k] = (int(s), int(e))
                 for k, (s, e) in best.items():
-                    if self._fits(packer, k, s, e, i, antenna):
+                    if packer.admits(k, s, e, (antenna,)):  # reservations make it nearly always
                         packer.place(k, s, e, (antenna,))
                         held[model.windows[k].satellite].append((s, e))
                         used[k] = True
-        for k in quality_order(model):
-            if model.usable[k] and not used[k]:
-                packer.insert(int(k))
+        for k in self.fill_order:
+            if not used[k]:
+                packer.insert(k)
         return packer
-
-    def _fits(self, packer: Packer, k: int, s: int, e: int, station: int, antenna: int) -> bool:
-        """Whether the packer's timelines and caps admit the link (reservations make it nearly always)."""
-        model = self.model
-        w = model.windows[k]
-        mode = model.mode_of[w.satellite]
-        if packer.sat[w.satellite].free([(s, e)], mode.switch, mode.switch) != [(s, e)]:
-            return False
-        sat = model.satellites[w.satellite]
-        timeline = packer.antenna[station][antenna]
-        if timeline.free([(s, e)], sat.teardown + model.stations[station].setup, sat.setup) != [(s, e)]:
-            return False
-        if mode.max_links is not None or mode.max_time is not None:
-            key = (w.satellite, s // model.period_of(w.satellite))
-            if mode.max_links is not None and packer.count[key] >= mode.max_links:
-                return False
-            if mode.max_time is not None and packer.time[key] + e - s > mode.max_time:
-                return False
-        return True
 
 
 def _no_blocks(n: int):
@@ -257,8 +239,8 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
             if stall >= STALL_ITERATIONS:
                 scale, stall = scale / 2, 0
         if iterations == 1 or iterations % 5 == 0:
-            values = [len(p) for p in per_station]
-            order = sorted(stations, key=lambda i: -values[i])
+            link_counts = [len(p) for p in per_station]
+            order = sorted(stations, key=lambda i: -link_counts[i])
             packer = decomposition.primal(prices, order)
             if packer.value > best_value:
                 best, best_value = packer, packer.value

@@ -1,6 +1,5 @@
-"""Greedy link scheduling: windows by quality (weighted usable length, then the emptier
-resources first), each packed as its longest free, setup-aware link; then every link grown into
-any time its neighbours left free. Used as the incumbent that CP-SAT and the MIP start from."""
+"""Greedy link scheduling: windows by quality (weighted usable length, earlier rise first on
+ties), each packed as its longest free, setup-aware link. The incumbent the later stages start from."""
 
 from __future__ import annotations
 

@@ -39,9 +39,9 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
     if n == 0:
         return Outcome(None, model.bound(), Status.FEASIBLE, ctx.budget.stop_cause(), "no usable window")
     # the greedy's order as keys, then noisy copies of it
-    rank = np.empty(n)
-    position = {int(k): r for r, k in enumerate(quality_order(model))}
-    rank[:] = [-(position[int(k)]) for k in windows]
+    position = np.empty(model.n_windows)
+    position[quality_order(model)] = np.arange(model.n_windows)
+    rank = -position[windows]
     base = (rank - rank.min()) / max(1.0, np.ptp(rank))
     population = [base.copy()] + [base + rng.normal(0, 0.05 * (1 + j % 4), n) for j in range(POPULATION - 1)]
     fitness: list[float] = []

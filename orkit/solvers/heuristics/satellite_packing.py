@@ -3,8 +3,8 @@ greedy heuristic and the evolutionary algorithm.
 
 Each satellite and each antenna keeps a sorted timeline of what it holds. A window's link is the
 longest piece of the window that no earlier link blocks: a satellite link [s', e') blocks
-[s' - switch, e' + switch), an antenna occupation [lo, hi) (re-pointing included) blocks link
-times [lo - teardown - setup, hi + satellite setup), and caps per period trim the piece.
+[s' - switch, e' + switch), an antenna occupation [lo, hi) blocks link times
+[lo - after, hi + before) (the model's `padding`), and caps per period trim the piece.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 
-from orkit.models.satellite import LinkPlan, LinkScheduling
+from orkit.models.satellite import Link, LinkPlan, LinkScheduling
 
 Piece = tuple[int, int]
 
@@ -76,16 +76,16 @@ class Packer:
         m, a = self.model, self.a
         w = m.windows[k]
         s = w.satellite
-        sat, mode = m.satellites[s], m.mode_of[s]
+        mode = m.mode_of[s]
         pieces = self.sat[s].free(m.free_spans(k, w.rise, w.set), mode.switch, mode.switch)
         shortest = int(a["min_duration"][k])
         pieces = [p for p in pieces if p[1] - p[0] >= shortest]
         antennas: list[int] = []
         for i in w.stations:
-            station = m.stations[i]
+            before, after = m.padding(k, i)
             best: tuple[int, list[Piece], int] | None = None
             for ant, timeline in enumerate(self.antenna[i]):
-                free = timeline.free(pieces, sat.teardown + station.setup, sat.setup)
+                free = timeline.free(pieces, after, before)
                 longest = max((b - a_ for a_, b in free), default=0)
                 if longest >= shortest and (best is None or longest > best[0]):
                     best = (longest, free, ant)
@@ -98,17 +98,32 @@ class Packer:
         if not pieces:
             return None
         lo, hi = max(pieces, key=lambda p: p[1] - p[0])
-        length = min(hi - lo, int(a["max_duration"][k]))
-        if mode.max_links is not None or mode.max_time is not None:
-            period = m.period_of(s)
-            key = (s, lo // period)
-            if mode.max_links is not None and self.count[key] >= mode.max_links:
-                return None
-            if mode.max_time is not None:
-                length = min(length, mode.max_time - self.time[key])
+        length = min(hi - lo, int(a["max_duration"][k]), self.cap_left(k, lo))
         if length < shortest:
             return None
         return lo, lo + length, tuple(antennas)
+
+    def cap_left(self, k: int, start: int) -> int:
+        """Link seconds the caps of window k's satellite still allow in the period of `start`."""
+        s = self.model.windows[k].satellite
+        mode = self.model.mode_of[s]
+        key = (s, start // self.model.period_of(s))
+        if mode.max_links is not None and self.count[key] >= mode.max_links:
+            return 0
+        return mode.max_time - self.time[key] if mode.max_time is not None else self.model.horizon
+
+    def admits(self, k: int, start: int, end: int, antennas: tuple[int, ...]) -> bool:
+        """Whether the link [start, end) of window k on `antennas` fits the plan so far."""
+        m = self.model
+        w = m.windows[k]
+        switch = m.mode_of[w.satellite].switch
+        if self.sat[w.satellite].free([(start, end)], switch, switch) != [(start, end)]:
+            return False
+        for i, ant in zip(w.stations, antennas):
+            before, after = m.padding(k, i)
+            if self.antenna[i][ant].free([(start, end)], after, before) != [(start, end)]:
+                return False
+        return end - start <= self.cap_left(k, start)
 
     def place(self, k: int, start: int, end: int, antennas: tuple[int, ...]) -> None:
         m = self.model
@@ -142,8 +157,6 @@ class Packer:
         return True
 
     def plan(self) -> LinkPlan:
-        from orkit.models.satellite import Link
-
         return LinkPlan(tuple(Link(int(k), s, e, ants) for k, (s, e, ants) in sorted(self.links.items())))
 
 

@@ -25,7 +25,7 @@ class Unsupported(Exception):
     """The instance uses a rule this formulation does not model; the message says which."""
 
 
-def _separations(model: LinkScheduling, windows: list[int]):
+def _separations(model: LinkScheduling):
     """(k, l, gap_k_then_l, gap_l_then_k): pairs that clash unless one ends, plus a gap, before the other."""
     a = model.arrays
     pairs = []
@@ -35,12 +35,11 @@ def _separations(model: LinkScheduling, windows: list[int]):
         for k, l in combinations(ks, 2):
             if a["rise"][k] < a["set"][l] + switch and a["rise"][l] < a["set"][k] + switch:
                 pairs.append((k, l, switch, switch))
-    for i, station in enumerate(model.stations):
+    for i in range(len(model.stations)):
         ks = [int(k) for k in model.windows_of_station[i] if model.usable[k]]
         for k, l in combinations(ks, 2):
-            sk, sl = (model.satellites[model.windows[x].satellite] for x in (k, l))
-            gap_kl = sk.teardown + station.setup + sl.setup
-            gap_lk = sl.teardown + station.setup + sk.setup
+            (before_k, after_k), (before_l, after_l) = model.padding(k, i), model.padding(l, i)
+            gap_kl, gap_lk = after_k + before_l, after_l + before_k
             if a["rise"][k] < a["set"][l] + gap_lk and a["rise"][l] < a["set"][k] + gap_kl:
                 pairs.append((k, l, gap_kl, gap_lk))
     return pairs
@@ -57,7 +56,7 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledMIP:
     limit = int(ctx.params.pop("max_windows", COMPACT_MODEL_WINDOWS))
     if len(windows) > limit:
         raise Unsupported(f"{len(windows)} usable windows, above mip.max_windows={limit}")
-    pairs = _separations(model, windows)
+    pairs = _separations(model)
     blocks = [(k, i, d0, d1) for k in windows for i in model.windows[k].stations
               for d0, d1 in model.stations[i].downtime]
     rows = 3 * len(windows) + 2 * len(pairs) + 2 * len(blocks)
@@ -81,8 +80,10 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledMIP:
         b.add_row([end[j], start[j], used[j]], [1, -1, -lo], lower=0)
         b.add_row([end[j], start[j], used[j]], [1, -1, -hi], upper=0)
     big = float(model.horizon + max([0] + [p[2] + p[3] for p in pairs]) + 1)
+    orders, follows = [], []
     for k, l, gap_kl, gap_lk in pairs:
         order = b.add_columns(1)[0]  # 1: k first
+        orders.append(order)
         jk, jl = col[k], col[l]
         # k first: end_k + gap_kl <= start_l  (relaxed unless both are used and order = 1)
         b.add_row([end[jk], start[jl], order, used[jk], used[jl]], [1, -1, big, big, big],
@@ -91,11 +92,13 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledMIP:
                   upper=2 * big - gap_lk)
     for k, i, d0, d1 in blocks:
         j = col[k]
-        sat, setup = model.satellites[model.windows[k].satellite], model.stations[i].setup
-        after = b.add_columns(1)[0]  # 1: the link follows the downtime
-        # before: end + teardown <= d0 ; after: start - sat.setup >= d1 + setup
-        b.add_row([end[j], after, used[j]], [1, -big, big], upper=d0 - sat.teardown + big)
-        b.add_row([start[j], after, used[j]], [-1, big, big], upper=-(d1 + setup + sat.setup) + 2 * big)
+        before, after = model.padding(k, i)
+        repoint = model.stations[i].setup
+        follow = b.add_columns(1)[0]  # 1: the link follows the downtime
+        follows.append(follow)
+        # ahead: end + after - re-pointing <= d0 ; behind: start - before >= d1 + re-pointing
+        b.add_row([end[j], follow, used[j]], [1, -big, big], upper=d0 - after + repoint + big)
+        b.add_row([start[j], follow, used[j]], [-1, big, big], upper=-(d1 + repoint + before) + 2 * big)
     lp = b.build(integral_objective=True)
     warm = None
     if ctx.incumbent is not None:
@@ -106,14 +109,12 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledMIP:
             warm[used[j]] = 1.0 if link else 0.0
             warm[start[j]] = link.start if link else model.windows[k].rise
             warm[end[j]] = link.end if link else model.windows[k].rise
-        first = int(end[-1]) + 1
-        for n, (k, l, _, _) in enumerate(pairs):
+        for order, (k, l, _, _) in zip(orders, pairs):
             lk, ll = links.get(k), links.get(l)
-            warm[first + n] = 1.0 if (lk and ll and lk.start <= ll.start) or (lk and not ll) else 0.0
-        first += len(pairs)
-        for n, (k, _, d0, _) in enumerate(blocks):
+            warm[order] = 1.0 if (lk and ll and lk.start <= ll.start) or (lk and not ll) else 0.0
+        for follow, (k, _, d0, _) in zip(follows, blocks):
             link = links.get(k)
-            warm[first + n] = 1.0 if link and link.start >= d0 else 0.0
+            warm[follow] = 1.0 if link and link.start >= d0 else 0.0
 
     def decode(x: np.ndarray):
         chosen = [(k, int(round(x[start[j]])), int(round(x[end[j]]))) for j, k in enumerate(windows)
