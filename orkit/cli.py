@@ -152,9 +152,11 @@ def main() -> None:
                    "completion, tardy_jobs).")
 @click.option("--capacity", type=click.IntRange(min=1), default=None,
               help="Scratchpad: the memory capacity (default: from a name like x.1048576.csv, else minimise the peak).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the family's picture of the solution (PNG, SVG or PDF by extension; needs matplotlib).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver, export_path, progress, objective,
-          capacity, quiet):
+          capacity, plot_path, quiet):
     """Solve an instance FILE (a many-instance file: FILE#k) and print the best verified solution."""
     model = _load(file)
     if objective is not None:
@@ -165,6 +167,8 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
     chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
     if export_path:
         _export(model, export_path, backend_params)
+    if plot_path:
+        _plot_target(plot_path)
     show = (sys.stderr.isatty() if progress is None else progress) and not quiet
     try:
         with LiveLine(show) as live:
@@ -185,7 +189,31 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
         click.echo(result.to_frame().to_csv(index=False), nl=False)
     else:
         _print_table(result)
+    if plot_path:
+        _plot(result, plot_path)
     sys.exit(EXIT_SOLVED if result.has_solution else EXIT_NO_SOLUTION)
+
+
+def _plot_target(path: str) -> None:
+    from orkit.plot import PlotError, check_target
+
+    try:
+        check_target(path)
+    except PlotError as exc:
+        _fail(f"--plot: {exc}")
+
+
+def _plot(result: Result, path: str) -> None:
+    from orkit.plot import PlotError, picture, save
+
+    if not result.has_solution:
+        click.echo(f"--plot: no solution, so no picture written to {path}", err=True)
+        return
+    try:
+        save(picture(result), path)
+    except PlotError as exc:
+        _fail(f"--plot: {exc}")
+    click.echo(f"wrote the picture to {path}", err=True)
 
 
 def _with_field(model, name: str, value):

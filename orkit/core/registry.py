@@ -16,6 +16,7 @@ class ProblemEntry:
     model: str  # "module:Class"
     backends: dict[str, str]  # backend name -> module path
     default_chain: tuple[str, ...]
+    picture: str | None = None  # "module:function" drawing (model, solution) with matplotlib
 
 
 PROBLEMS: dict[str, ProblemEntry] = {
@@ -27,6 +28,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "mip": "orkit.solvers.mip.rcpsp",
         },
         default_chain=("heuristic", "cpsat", "mip"),
+        picture="orkit.plot.rcpsp:draw",
     ),
     "tardiness": ProblemEntry(
         model="orkit.models.tardiness:SingleMachine",
@@ -37,6 +39,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "mip": "orkit.solvers.mip.tardiness",
         },
         default_chain=("heuristic", "exact", "cpsat"),
+        picture="orkit.plot.tardiness:draw",
     ),
     "scratchpad": ProblemEntry(
         model="orkit.models.scratchpad:BufferPlacement",
@@ -46,6 +49,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "cpsat": "orkit.solvers.cpsat.scratchpad",
         },
         default_chain=("heuristic", "exact", "cpsat"),
+        picture="orkit.plot.scratchpad:draw",
     ),
     "pods": ProblemEntry(
         model="orkit.models.pods:Cluster",
@@ -55,6 +59,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "mip": "orkit.solvers.mip.pods",
         },
         default_chain=("heuristic", "cpsat"),
+        picture="orkit.plot.pods:draw",
     ),
     "satellite": ProblemEntry(
         model="orkit.models.satellite:LinkScheduling",
@@ -66,6 +71,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "mip": "orkit.solvers.mip.satellite",
         },
         default_chain=("heuristic", "decomposition", "mip", "cpsat"),
+        picture="orkit.plot.satellite:draw",
     ),
 }
 
@@ -87,20 +93,20 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),
     FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
-                lambda head: _resolve("orkit.formats.orlib:looks_like_csv")(head)),
+                lambda head: resolve("orkit.formats.orlib:looks_like_csv")(head)),
     FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest",
-                lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
+                lambda head: resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("kube-json", (".json",), "orkit.formats.kube:read_manifest",
-                lambda head: _resolve("orkit.formats.kube:looks_like_manifest")(head)),
+                lambda head: resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("satnet-json", (".json",), "orkit.formats.satnet:read_satnet",
-                lambda head: _resolve("orkit.formats.satnet:looks_like_satnet")(head)),
+                lambda head: resolve("orkit.formats.satnet:looks_like_satnet")(head)),
     FormatEntry("tle", (".tle",), "orkit.formats.tle:refuse_tle", lambda head: False),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
-                lambda head: _resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
+                lambda head: resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]
 
 
-def _resolve(spec: str):
+def resolve(spec: str):
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -108,7 +114,7 @@ def _resolve(spec: str):
 def model_class(problem: str):
     if problem not in PROBLEMS:
         raise KeyError(f"unknown problem {problem!r}; known: {', '.join(sorted(PROBLEMS))}")
-    return _resolve(PROBLEMS[problem].model)
+    return resolve(PROBLEMS[problem].model)
 
 
 def backend_names(problem: str) -> list[str]:
@@ -171,7 +177,7 @@ def load(path: str | Path, format: str | None = None):
         if not path.exists():
             raise InstanceError("no such file", path)
         entry = detect_format(path)
-    reader = _resolve(entry.reader)
+    reader = resolve(entry.reader)
     if entry.indexed:
         return reader(path, index)
     if index is not None:

@@ -449,6 +449,25 @@ class RCPSP(Model):
     def makespan(self, solution: RCPSPSolution) -> int:
         return int((solution.starts + self.durations).max())
 
+    def critical_activities(self, solution: RCPSPSolution) -> np.ndarray:
+        """Mask of the precedence-critical activities of a schedule: those linked to an activity that ends
+        at the makespan by a chain of tight temporal arcs (S_j = S_i + lag), so delaying one alone delays
+        the project."""
+        starts = np.asarray(solution.starts, dtype=np.int64)
+        critical = starts + self.durations == self.makespan(solution)
+        arcs = self.arcs
+        tight = arcs[starts[arcs[:, 1]] == starts[arcs[:, 0]] + arcs[:, 2]] if len(arcs) else arcs
+        predecessors: dict[int, list[int]] = {}
+        for i, j, _ in tight:
+            predecessors.setdefault(int(j), []).append(int(i))
+        queue = deque(np.flatnonzero(critical).tolist())
+        while queue:
+            for i in predecessors.get(queue.popleft(), ()):
+                if not critical[i]:
+                    critical[i] = True
+                    queue.append(i)
+        return critical
+
     def evaluate(self, solution: RCPSPSolution) -> Evaluation:
         starts = np.asarray(getattr(solution, "starts", solution))
         if starts.shape != (self.n,):
