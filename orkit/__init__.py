@@ -13,5 +13,14 @@ __version__ = "0.1.0"
 __all__ = [
     "RCPSP", "BackendError", "CompiledModel", "Criterion", "Downtime", "Evaluation", "InstanceError", "ModelError",
     "OrkitError", "Progress", "RCPSPSolution", "Result", "Sense", "Sequence", "SingleMachine", "StageRecord",
-    "Status", "Stop", "compile", "load", "solve",
+    "Status", "Stop", "bench", "compile", "load", "solve",
 ]
+
+
+def __getattr__(name: str):
+    """`orkit.bench` loads the batch runner (and pandas) only when used, so `import orkit` stays fast."""
+    if name == "bench":
+        from orkit.batch import bench
+
+        return bench
+    raise AttributeError(f"module 'orkit' has no attribute {name!r}")

@@ -383,6 +383,57 @@ def generate_satellite(out, **options):
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds per instance.")
+@click.option("--backend", default="auto", show_default=True, help="auto, one backend, or a chain a,b,c.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Instances solved at once (processes).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Solver threads per instance (default: cores / jobs).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Results .csv or .parquet, written as instances finish; instances already in it are skipped.")
+@click.option("--reference", type=click.Path(dir_okay=False), default=None,
+              help="CSV of reference values (instance or set+index, and best_known / optimum / reference ...).")
+@click.option("--reference-column", default=None, help="The value column of --reference (default: guessed).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address for --engine dask, e.g. tcp://host:8786.")
+@click.option("--param", "params", multiple=True, metavar="BACKEND.KEY=VALUE", help="Raw backend parameter.")
+@click.option("--mip-solver", type=click.Choice(["highs", "cbc"]), default=None, help="Engine of the mip backend.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+def bench(paths, time_limit, backend, jobs, workers, seed, out, reference, reference_column, engine, scheduler,
+          params, mip_solver, progress):
+    """Solve every instance in PATHS (files, folders, FILE#k) and print a summary per family."""
+    from orkit.batch import bench as run_batch
+    from orkit.batch import summarise
+
+    chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
+    try:
+        frame = run_batch(list(paths), time_limit=time_limit, backend=chain, jobs=jobs, workers=workers, seed=seed,
+                          out=out, reference=reference, reference_column=reference_column, engine=engine,
+                          scheduler=scheduler, backend_params=_parse_params(params, mip_solver),
+                          progress=sys.stderr.isatty() if progress is None else progress,
+                          notify=lambda message: click.echo(message, err=True))
+    except OrkitError as exc:
+        _fail(str(exc))
+    if frame.empty:
+        click.echo("no instances found in " + " ".join(paths))
+        sys.exit(EXIT_SOLVED)
+    click.echo(f"{frame.attrs['finished']} solved now, {len(frame) - frame.attrs['finished']} resumed from {out}"
+               if out and frame.attrs["todo"] < len(frame) else f"instances: {len(frame)}")
+    click.echo(summarise(frame).to_string(index=False))
+    failed = frame[frame["stop"] == "ERROR"]
+    for _, row in failed.head(10).iterrows():
+        click.echo(f"  error: {row['instance']}: {row['reason']}")
+    if out:
+        click.echo(f"rows in {out}")
+    if frame.attrs["interrupted"]:
+        sys.exit(130)
+    sys.exit(EXIT_NO_SOLUTION if len(failed) else EXIT_SOLVED)
+
+
+@main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def info(file):
     """Describe an instance: problem, sizes, extensions and cheap bounds."""

@@ -82,7 +82,12 @@ class FormatEntry:
     extensions: tuple[str, ...]
     reader: str  # "module:function"
     sniff: Callable[[str], bool]  # looks at the first few KB of text
-    indexed: bool = False  # the file holds many instances, addressed as FILE#k
+    counter: str | None = None  # "module:function" counting the instances of a many-instance file (FILE#k)
+    solvable: bool = True  # False: recognised input that is not an instance by itself (orbits)
+
+    @property
+    def indexed(self) -> bool:
+        return self.counter is not None
 
 
 FORMATS: list[FormatEntry] = [
@@ -91,7 +96,8 @@ FORMATS: list[FormatEntry] = [
     FormatEntry("psplib-sm", (".sm",), "orkit.formats.psplib:read_sm", lambda head: "jobs (incl. supersource" in head),
     FormatEntry("patterson-rcp", (".rcp",), "orkit.formats.psplib:read_rcp", lambda head: False),
     FormatEntry("rcpsp-max-sch", (".sch",), "orkit.formats.psplib:read_sch", lambda head: "[" in head and "]" in head),
-    FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False, indexed=True),
+    FormatEntry("orlib-tardiness", (".txt",), "orkit.formats.orlib:read_orlib", lambda head: False,
+                counter="orkit.formats.orlib:instance_count"),
     FormatEntry("tardiness-csv", (".csv",), "orkit.formats.orlib:read_csv",
                 lambda head: resolve("orkit.formats.orlib:looks_like_csv")(head)),
     FormatEntry("kube-yaml", (".yaml", ".yml"), "orkit.formats.kube:read_manifest",
@@ -100,7 +106,7 @@ FORMATS: list[FormatEntry] = [
                 lambda head: resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("satnet-json", (".json",), "orkit.formats.satnet:read_satnet",
                 lambda head: resolve("orkit.formats.satnet:looks_like_satnet")(head)),
-    FormatEntry("tle", (".tle",), "orkit.formats.tle:refuse_tle", lambda head: False),
+    FormatEntry("tle", (".tle",), "orkit.formats.tle:refuse_tle", lambda head: False, solvable=False),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
                 lambda head: resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),
 ]
