@@ -344,6 +344,7 @@ class CompiledModel:
         self.problem_model = problem_model
         self.backend = backend
         self.compiled = compiled
+        self._as_built = _footprint(compiled.model)
 
     @property
     def model(self) -> Any:
@@ -360,9 +361,32 @@ class CompiledModel:
 
     def solve(self, time_limit: float = 10.0, seed: int = 0, workers: int | None = None,
               log: Callable[[Progress], None] | None = None, params: dict[str, Any] | None = None) -> Result:
-        stage = (self.backend, lambda model, ctx: self.compiled.run(ctx))
+        stage = (self.backend, lambda model, ctx: self._run(ctx))
         return run_stages(self.problem_model, [stage], time_limit=time_limit, seed=seed, workers=workers,
                           log=log, backend_params={self.backend: params or {}})
+
+
+    def _run(self, ctx: StageContext) -> Outcome:
+        outcome = self.compiled.run(ctx)
+        if outcome.status is Status.INFEASIBLE and _footprint(self.compiled.model) != self._as_built:
+            # The compiled domains (a horizon, say) are only proven wide enough for the model as built:
+            # with side constraints added, "no solution" may just mean "none inside those domains".
+            outcome.status = Status.UNKNOWN
+            outcome.reason += ("; infeasible within the compiled variable domains, which side constraints may "
+                               "need to widen (e.g. a longer horizon), so not a proof")
+        return outcome
+
+
+def _footprint(native: Any) -> tuple[int, ...]:
+    """Variable and constraint counts of a native model: tells whether a user has added to it."""
+    if hasattr(native, "Proto"):  # CP-SAT
+        proto = native.Proto()
+        return len(proto.variables), len(proto.constraints)
+    if hasattr(native, "getNumRow"):  # highspy
+        return native.getNumCol(), native.getNumRow()
+    if hasattr(native, "constraints"):  # PuLP
+        return len(native.variables()), len(native.constraints)
+    return ()
 
 
 def compile(model: Model, backend: str = "cpsat", params: dict[str, Any] | None = None,

@@ -145,6 +145,14 @@ def test_compile_lets_a_user_add_a_side_constraint(j301):
     assert result.solution.starts[1] >= 10
 
 
+def test_a_side_constraint_past_the_compiled_horizon_is_not_called_infeasible(j301):
+    model = orkit.load(j301)
+    compiled = orkit.compile(model, "cpsat")
+    compiled.model.add(compiled.vars["starts"][1] >= 10_000)  # feasible, but past the horizon CP-SAT was built with
+    result = compiled.solve(time_limit=10, workers=2)
+    assert result.status is orkit.Status.UNKNOWN and "not a proof" in result.stages[-1].reason
+
+
 def test_compile_exports_each_format(tmp_path, j301):
     model = orkit.load(j301)
     orkit.compile(model, "cpsat").export(tmp_path / "m.pb.txt")
