@@ -234,3 +234,19 @@ def test_weighted_objective_is_one_number():
     # placing the priority-2 pod (rank 2) instead of the running rank-1 pod: 2*5 - 1 eviction
     result = orkit.solve(model, time_limit=5, workers=1)
     assert result.objective == 2 * (2 * 2 + 1) - 1
+
+
+def test_compile_takes_a_side_constraint_that_every_tier_step_keeps(tmp_path):
+    cluster = orkit.load(INSTANCES / "pods" / "cluster.yaml")
+    free = orkit.solve(cluster, time_limit=10, workers=1)
+    compiled = orkit.compile(cluster, "cpsat")
+    x, node_b = compiled.vars["x"], compiled.vars["nodes"].index("node-b")
+    assert sorted(sum(compiled.vars["classes"], [])) == sorted(p.name for p in cluster.pods if not p.protected)
+    compiled.model.add(sum(v for (_, n), v in x.items() if n == node_b) <= 1)  # node-b takes one movable pod
+    capped = compiled.solve(time_limit=10, workers=1)
+    assert capped.status is Status.OPTIMAL and cluster.evaluate(capped.solution).feasible
+    on_b = [p.name for p in cluster.pods if capped.solution.bindings[p.name] == "node-b" and not p.protected]
+    assert len(on_b) <= 1
+    assert capped.objective < free.objective  # the cap costs something on this cluster
+    compiled.export(tmp_path / "pods.pb.txt")
+    assert (tmp_path / "pods.pb.txt").stat().st_size > 0

@@ -16,9 +16,20 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.models.pods import Cluster
+from orkit.core.errors import BackendError
+from orkit.core.result import Status, Stop
+from orkit.models.pods import Cluster, PodObjective
 from orkit.solvers.cpsat.common import configure
-from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption, solve_by_steps
+from orkit.solvers.heuristics.pods import valid_current
+from orkit.solvers.pods_classes import (
+    FIRST_STEP_SHARE,
+    PodClasses,
+    Step,
+    StepGoals,
+    class_disruption,
+    group,
+    solve_by_steps,
+)
 
 MIN_SECONDS = 0.05
 
@@ -124,6 +135,65 @@ class CPSATSteps:
 
 def solve(model: Cluster, ctx: StageContext) -> Outcome:
     return solve_by_steps(model, ctx, lambda k, goals: CPSATSteps(model, ctx, k, goals))
+
+
+class CompiledPods:
+    """The tier model over every movable pod (protected ones held), for side constraints in CP-SAT
+    terms. `vars["x"][c, n]` counts the pods of class `c` (`vars["classes"][c]` names them) on node
+    `n`. Solving runs every tier step on this model, so each step keeps the user's constraints; no
+    step is skipped on the strength of an incumbent that might violate them."""
+
+    def __init__(self, model: Cluster, ctx: StageContext):
+        self.cluster = model
+        self.classes = group(model, model.protected & (model.current >= 0))
+        self.goals = StepGoals(model, self.classes)
+        self.engine = CPSATSteps(model, ctx, self.classes, self.goals)
+        tm = self.engine.tm
+        self.vars = {"x": tm.x, "placed": tm.placed, "disruption": tm.disruption,
+                     "classes": [[model.pods[p].name for p in members] for members in self.classes.members],
+                     "nodes": [node.name for node in model.nodes]}
+
+    @property
+    def model(self) -> cp_model.CpModel:
+        return self.engine.tm.cp
+
+    def export(self, path) -> None:
+        if not self.model.ExportToFile(str(path)):
+            raise BackendError(f"could not write the CP-SAT model to {path}")
+
+    def run(self, ctx: StageContext) -> Outcome:
+        model, k, engine = self.cluster, self.classes, self.engine
+        engine.ctx = ctx
+        if model.objective is PodObjective.WEIGHTED:
+            steps = [Step(-1, "weighted")]
+        else:
+            steps = [Step(t, kind) for t in range(len(model.tiers)) for kind in ("place", "disrupt")]
+        best, proven_all = None, True
+        hint = k.counts(valid_current(model), model.n_nodes)  # a hint only: it may break the user's constraints
+        for index, step in enumerate(steps):
+            if ctx.budget.should_stop():
+                proven_all = False
+                break
+            share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
+            found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
+            if found is None:
+                proven_all = False
+                break
+            best = found  # satisfies every constraint and every earlier hold
+            proven_all &= proven
+            engine.hold(step, self.goals.value(step, best))
+            ctx.progress(model.score(k.assignment(model, best)), None)
+        stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
+        if best is None:
+            return Outcome(None, None, Status.UNKNOWN, stop, "no plan satisfies the model within the time")
+        assignment = k.assignment(model, best)
+        return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None,
+                       Status.OPTIMAL if proven_all else Status.FEASIBLE, stop,
+                       f"compiled CP-SAT tier model, {k.n} pod classes, {len(steps)} step(s)")
+
+
+def compile(model: Cluster, ctx: StageContext) -> CompiledPods:
+    return CompiledPods(model, ctx)
 
 
 def expression(goals: StepGoals, tm: TierModel, step: Step):
