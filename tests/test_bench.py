@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -108,12 +109,15 @@ def test_oversubscribed_cores_are_reported():
     assert any("cores" in m for m in messages)
 
 
-def test_dask_local_cluster_runs_the_same_batch():
+def test_dask_local_cluster_runs_the_same_batch(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
+    relative = [str(Path(a).relative_to(ROOT)) for a in QUICK]
+    monkeypatch.chdir(tmp_path)  # the workers start elsewhere in the file tree than the batch
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        frame = orkit.bench(QUICK, time_limit=5, engine="dask", scheduler=cluster.scheduler_address)
+        monkeypatch.chdir(ROOT)
+        frame = orkit.bench(relative, time_limit=5, engine="dask", scheduler=cluster.scheduler_address)
     alone = orkit.bench(QUICK, time_limit=5, workers=1)
-    assert frame["instance"].tolist() == QUICK
+    assert frame["instance"].tolist() == relative and not frame["reason"].notna().any()
     assert frame["objective"].tolist() == alone["objective"].tolist()
     with pytest.raises(orkit.BackendError, match="needs the scheduler"):
         orkit.bench(QUICK, engine="dask")

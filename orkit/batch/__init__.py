@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from orkit.batch.engines import COLUMNS, RunSettings, run_dask, run_here, run_pool
+from orkit.batch.engines import COLUMNS, RunSettings, absolute, run_dask, run_here, run_pool
 from orkit.batch.instances import select
 from orkit.batch.output import ResultsFile
 from orkit.batch.reference import Reference, read_reference, reference_gap
@@ -59,7 +59,7 @@ def bench(paths: Iterable[str | Path] | str | Path, time_limit: float = 10.0, ba
         say(f"skipped {address}: {why}")
     results = ResultsFile(out) if out is not None else None
     done = results.done if results is not None else set()
-    todo = [a for a in selection.addresses if a not in done]
+    todo = [(a, absolute(a)) for a in selection.addresses if a not in done]
     settings = RunSettings(time_limit=time_limit, backend=backend, seed=seed, workers=workers,
                            backend_params=dict(backend_params or {}))
     if engine == "dask":

@@ -37,14 +37,16 @@ class RunSettings:
     backend_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def solve_instance(address: str, settings: RunSettings) -> dict[str, Any]:
-    """Load and solve one instance; every failure becomes a row that says what went wrong."""
+def solve_instance(job: tuple[str, str], settings: RunSettings) -> dict[str, Any]:
+    """Load and solve one instance, given as (address for the row, absolute path to read); every
+    failure becomes a row that says what went wrong."""
+    address, location = job
     started = time.perf_counter()
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(instance=address, seed=settings.seed, time_limit=settings.time_limit,
                versions=json.dumps(versions(), sort_keys=True))
     try:
-        model = load(_absolute(address))
+        model = load(location)
         row.update(family=model.problem, name=model.name)
         result = solve(model, backend=settings.backend, time_limit=settings.time_limit, seed=settings.seed,
                        workers=settings.workers, backend_params=settings.backend_params)
@@ -70,8 +72,9 @@ def _failed(row: dict[str, Any], started: float, reason: str) -> dict[str, Any]:
     return row
 
 
-def _absolute(address: str) -> str:
-    """Workers may run elsewhere in the file tree: hand them absolute paths (the fragment kept)."""
+def absolute(address: str) -> str:
+    """Resolved where the batch starts: workers may run in another folder, or on another machine that
+    mounts the same files (the fragment `#k` is kept)."""
     path, index = split_fragment(address)
     absolute = str(path.resolve())
     return absolute if index is None else f"{absolute}#{index}"
@@ -82,9 +85,12 @@ def interrupted(row: dict[str, Any]) -> bool:
     return row.get("stop") == Stop.INTERRUPTED.value
 
 
-def run_here(addresses: list[str], settings: RunSettings) -> Iterator[dict[str, Any]]:
-    for address in addresses:
-        row = solve_instance(address, settings)
+Jobs = list[tuple[str, str]]
+
+
+def run_here(jobs: Jobs, settings: RunSettings) -> Iterator[dict[str, Any]]:
+    for job in jobs:
+        row = solve_instance(job, settings)
         if interrupted(row):  # the chain caught Ctrl-C and kept its best; the batch stops here
             raise KeyboardInterrupt
         yield row
@@ -96,19 +102,19 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_pool(addresses: list[str], settings: RunSettings, jobs: int) -> Iterator[dict[str, Any]]:
-    """`jobs` fresh processes (spawned: solver threads and fork do not mix), one instance at a time each."""
+def run_pool(jobs: Jobs, settings: RunSettings, processes: int) -> Iterator[dict[str, Any]]:
+    """Fresh processes (spawned: solver threads and fork do not mix), one instance at a time each."""
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(jobs, initializer=_ignore_sigint)
+    pool = context.Pool(processes, initializer=_ignore_sigint)
     try:
-        yield from pool.imap_unordered(partial(solve_instance, settings=settings), addresses, chunksize=1)
+        yield from pool.imap_unordered(partial(solve_instance, settings=settings), jobs, chunksize=1)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
 
 
-def run_dask(addresses: list[str], settings: RunSettings, scheduler: str) -> Iterator[dict[str, Any]]:
+def run_dask(jobs: Jobs, settings: RunSettings, scheduler: str) -> Iterator[dict[str, Any]]:
     """The same solves as tasks on a Dask distributed cluster (the workers must see the instance files)."""
     try:
         from distributed import Client, as_completed
@@ -120,7 +126,7 @@ def run_dask(addresses: list[str], settings: RunSettings, scheduler: str) -> Ite
         raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     futures = []
     try:
-        futures = client.map(solve_instance, addresses, settings=settings, pure=False)
+        futures = client.map(solve_instance, jobs, settings=settings, pure=False)
         for future in as_completed(futures):
             yield future.result()
     finally:
