@@ -59,3 +59,25 @@ def test_mutated_files_load_or_fail_cleanly(source):
             assert summary["problem"] == model.problem
 
     check()
+
+
+def test_mutated_reference_files_read_or_fail_cleanly():
+    from orkit.batch.reference import read_reference
+
+    original = (b"instance,set,optimum_or_best_upper,lower_bound\n"
+                b"j301_1,j30,43,43\nj301_2,j30,47,47\nwt40#1,wt40,913,913\n")
+
+    @FUZZ
+    @given(mutated(original))
+    def check(content):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "reference.csv"
+            path.write_bytes(content)
+            try:
+                reference = read_reference(path)
+            except InstanceError as exc:
+                assert "reference.csv" in str(exc)
+                return
+            assert all(isinstance(v, float) for v in reference.values.values())
+
+    check()
