@@ -34,7 +34,7 @@ def picture(subject: Result | Any, solution: Any = None, **options: Any):
 
 
 def progress(result: Result):
-    """Incumbent and bound over the elapsed time of one solve, with its stages marked."""
+    """Incumbent and bound over the elapsed time of one solve, coloured by the stage that found them."""
     from orkit.plot.convergence import draw
 
     return draw(result)

@@ -1,4 +1,5 @@
-"""Solve progress: the incumbent and the bound over time, one marker colour per stage of the chain."""
+"""Solve progress: the incumbent and the bound over time, one marker colour per stage of the chain (the
+markers, not stage wall times, place the stages: the chain's own work between stages is not in them)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,6 @@ def draw(result: Result):
         times, values = zip(*bounds)
         ax.step([*times, end], [*values, values[-1]], where="post", color="#c0392b", linestyle="--",
                 linewidth=1.2, label="bound" + (" (first component)" if vector else ""))
-    elapsed = 0.0
-    for stage in result.stages:  # stages run one after another: their wall times tile the call
-        elapsed += stage.wall_time
-        ax.axvline(elapsed, color="#bbbbbb", linewidth=0.8)
-        ax.text(elapsed, 1.0, f" {stage.backend}", transform=ax.get_xaxis_transform(), rotation=90, va="top",
-                ha="right", fontsize=7, color="#777777")
     if not found and not bounds:
         ax.text(0.5, 0.5, "no incumbent or bound was reported", transform=ax.transAxes, ha="center")
     ax.set_xlim(0, end * 1.02)
