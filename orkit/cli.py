@@ -52,6 +52,11 @@ def _parse_params(items: tuple[str, ...], mip_solver: str | None) -> dict[str, d
     return params
 
 
+def _chain(backend: str) -> str | tuple[str, ...]:
+    """`--backend auto`, one backend, or a chain `heuristic,cpsat`."""
+    return backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
+
+
 class LiveLine:
     """One status line on stderr, refreshed while a solve runs: elapsed, incumbent, bound, gap."""
 
@@ -164,7 +169,7 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
     if capacity is not None:
         model = _with_field(model, "capacity", capacity)
     backend_params = _parse_params(params, mip_solver)
-    chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
+    chain = _chain(backend)
     if export_path:
         _export(model, export_path, backend_params)
     if plot_path:
@@ -408,7 +413,7 @@ def bench(paths, time_limit, backend, jobs, workers, seed, out, reference, refer
     from orkit.batch import bench as run_batch
     from orkit.batch import summarise
 
-    chain = backend if backend == "auto" else tuple(b.strip() for b in backend.split(",") if b.strip())
+    chain = _chain(backend)
     try:
         frame = run_batch(list(paths), time_limit=time_limit, backend=chain, jobs=jobs, workers=workers, seed=seed,
                           out=out, reference=reference, reference_column=reference_column, engine=engine,

@@ -14,7 +14,6 @@ from orkit import plot
 from orkit.cli import main
 from orkit.models.pods import Plan
 from orkit.models.satellite import LinkPlan
-from orkit.plot.pods import actions
 from tests.conftest import INSTANCES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -84,7 +83,7 @@ def test_pods_picture_marks_each_change():
     bindings[cluster.pods[pending].name] = None
     bindings[cluster.pods[mover].name] = None  # evicted
     plan = cluster.plan(cluster.assignment_of(Plan(bindings)))
-    assert actions(cluster, cluster.assignment_of(plan))[mover] == "evict"
+    assert cluster.actions(cluster.assignment_of(plan))[mover] == "evict"
     fig = plot.picture(cluster, plan)
     hatched = [patch for ax in fig.axes for patch in ax.patches if patch.get_hatch() == "xx"]
     assert len(hatched) == sum(1 for r in cluster.resources if r in ("cpu", "memory"))  # once per resource, before

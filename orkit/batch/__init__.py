@@ -110,11 +110,10 @@ def _frame(addresses: list[str], results: ResultsFile | None, fresh: list[dict[s
     frame = frame[frame["instance"].isin(order)]
     frame = frame.sort_values("instance", key=lambda s: s.map(order)).reset_index(drop=True)
     if ref is not None and not frame.empty:  # rows resumed from an older run get today's reference too
-        for k, row in frame.iterrows():
-            if pd.isna(row["reference"]):
-                data = row.where(row.notna(), None).to_dict()
-                _add_reference(data, ref)
-                frame.loc[k, ["reference", "reference_gap"]] = [data["reference"], data["reference_gap"]]
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        for row in records:
+            _add_reference(row, ref)
+        frame = pd.DataFrame(records, columns=COLUMNS)
     return frame
 
 

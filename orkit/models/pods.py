@@ -418,22 +418,22 @@ class Cluster(Model):
             raise ModelError("every binding must name a node or be null")
         return self.plan(self.assignment_of(Plan(bindings)))
 
+    def actions(self, assignment: np.ndarray) -> np.ndarray:
+        """What a plan does to each pod: place, pending (stays unplaced), stay, move or evict."""
+        now = self.current
+        return np.select([(now < 0) & (assignment >= 0), now < 0, assignment == now, assignment < 0],
+                         ["place", "pending", "stay", "evict"], default="move")
+
     def solution_table(self, solution: Plan):
         import pandas as pd
 
         assignment = self.assignment_of(solution)
-        action = []
-        for now, then in zip(self.current, assignment):
-            if now < 0:
-                action.append("place" if then >= 0 else "pending")
-            else:
-                action.append("stay" if then == now else "evict" if then < 0 else "move")
         table = pd.DataFrame({
             "pod": [p.name for p in self.pods],
             "priority": self.priority,
             "from": [p.node or "" for p in self.pods],
             "to": [self.nodes[a].name if a >= 0 else "" for a in assignment],
-            "action": action,
+            "action": self.actions(assignment),
             **{r: self.demand[:, k] for k, r in enumerate(self.resources)},
         })
         order = {"move": 0, "evict": 1, "place": 2, "pending": 3, "stay": 4}  # changes first

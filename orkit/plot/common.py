@@ -10,20 +10,25 @@ from typing import Any
 from orkit.core.errors import OrkitError
 
 NOTEBOOKS_EXTRA = "pip install 'orkit[notebooks]'"
-CHANGE_COLOURS = {"move": "#d95f02", "evict": "#e7298a", "place": "#1b9e77", "stay": "#9e9e9e",
-                  "pending": "#bdbdbd"}
 
 
 class PlotError(OrkitError):
     """A picture could not be drawn: matplotlib missing, or nothing to draw."""
 
 
-def new_figure(width: float, height: float):
-    """An Agg-backed Figure; matplotlib is an optional dependency, so its absence is a clear error."""
+def require_matplotlib() -> None:
+    """matplotlib is an optional dependency: its absence is a clear error, not an ImportError."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError:
         raise PlotError(f"pictures need matplotlib: {NOTEBOOKS_EXTRA}") from None
+
+
+def new_figure(width: float, height: float):
+    """A Figure made without pyplot (Agg when saved)."""
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -49,7 +54,7 @@ def bars(ax, rows: Sequence[float], starts: Sequence[float], widths: Sequence[fl
 
 def check_target(path: str) -> None:
     """Fail before a long solve, not after it: matplotlib present and the extension a known format."""
-    new_figure(1, 1)
+    require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     folder = Path(path).parent

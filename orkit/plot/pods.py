@@ -6,23 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from orkit.models.pods import Cluster, Plan
-from orkit.plot.common import CHANGE_COLOURS, colour, new_figure
+from orkit.plot.common import colour, new_figure
 
 HATCH = {"move": "//", "evict": "xx", "place": "..", "stay": ""}
+CHANGE_COLOURS = {"move": "#d95f02", "evict": "#e7298a", "place": "#1b9e77", "stay": "#9e9e9e"}
 MAX_NODES = 80
-
-
-def actions(model: Cluster, assignment: np.ndarray) -> np.ndarray:
-    """What the plan does to each pod: stay, move, evict, place or pending (as in the plan's table)."""
-    now = model.current
-    return np.select(
-        [(now < 0) & (assignment >= 0), now < 0, assignment == now, assignment < 0],
-        ["place", "pending", "stay", "evict"], default="move")
 
 
 def draw(model: Cluster, solution: Plan):
     assignment = model.assignment_of(solution)
-    action = actions(model, assignment)
+    action = model.actions(assignment)
     shown_resources = [k for k, r in enumerate(model.resources) if r in ("cpu", "memory")] or [0]
     nodes = np.arange(min(model.n_nodes, MAX_NODES))
     fig = new_figure(max(6, 0.28 * len(nodes) * len(shown_resources) + 3), 6.5)

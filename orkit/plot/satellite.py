@@ -25,9 +25,10 @@ def draw(model: LinkScheduling, solution: LinkPlan, stations: list[int] | None =
     ax = fig.subplots()
 
     background: list[tuple[int, int, int]] = []  # (row, rise, set) behind every antenna of the station
+    shown = set(stations)
     for w in model.windows:
         for i in w.stations:
-            for a in range(model.stations[i].antennas if i in stations else 0):
+            for a in range(model.stations[i].antennas if i in shown else 0):
                 background.append((row_of[(i, a)], w.rise, w.set))
     if background:
         rows, rise, set_ = np.array(background).T

@@ -219,35 +219,59 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
     engine = make_engine(k, goals)
     if isinstance(engine, Outcome):
         return engine
-    best = k.counts(start, model.n_nodes)
+    steps = tier_steps(model, settled)
+    for t in range(settled if model.objective is PodObjective.LEXICOGRAPHIC else 0):
+        engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))  # settled: every placeable pod placed
+    best, proven_all, solves = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes))
+    reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
+              f"incumbent, {solves} solve(s)" + ("" if proven_all else "; not every tier proven"))
+    return steps_outcome(model, ctx, k, best, proven_all, reason)
+
+
+def tier_steps(model: Cluster, first_tier: int) -> list[Step]:
+    """The weighted objective's single step, or place-then-disrupt for each tier from `first_tier` down."""
     if model.objective is PodObjective.WEIGHTED:
-        steps = [Step(-1, "weighted")]
-    else:
-        steps = [Step(t, kind) for t in range(settled, len(model.tiers)) for kind in ("place", "disrupt")]
-        for t in range(settled):  # settled tiers: every placeable pod placed (running ones are held)
-            engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))
+        return [Step(-1, "weighted")]
+    return [Step(t, kind) for t in range(first_tier, len(model.tiers)) for kind in ("place", "disrupt")]
+
+
+def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, steps: list[Step],
+              best: np.ndarray | None, hint: np.ndarray | None = None) -> tuple[np.ndarray | None, bool, int]:
+    """Optimise and hold each step in turn: (best class counts, every step proven, solves run).
+
+    `best` must satisfy the engine's model (None: nothing known yet; `hint` then only guides the
+    first solve). A step `best` already settles is held without a solve."""
+    k = goals.k
     proven_all, solves, floor = True, 0, 0
     for index, step in enumerate(steps):
         if ctx.budget.should_stop():
             proven_all = False
             break
-        proven = goals.settled(step, best, floor)
+        proven = best is not None and goals.settled(step, best, floor)
         if not proven:
             solves += 1
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
-            found, proven = engine.optimise(step, best, ctx.budget.remaining() * share)
+            found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
             sign = -1 if step.kind == "disrupt" else 1
-            if found is not None and sign * goals.value(step, found) >= sign * goals.value(step, best):
+            if found is not None and (best is None
+                                      or sign * goals.value(step, found) >= sign * goals.value(step, best)):
                 best = found
+            if best is None:
+                return None, False, solves
             ctx.progress(model.score(k.assignment(model, best)), None)
         proven_all &= proven
         value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
         engine.hold(step, value)
         if step.kind == "disrupt":
             floor = value
-    assignment = k.assignment(model, best)
-    status = Status.OPTIMAL if proven_all else Status.FEASIBLE
+    return best, proven_all, solves
+
+
+def steps_outcome(model: Cluster, ctx: StageContext, k: PodClasses, best: np.ndarray | None, proven_all: bool,
+                  reason: str) -> Outcome:
     stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
-    reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
-              f"incumbent, {solves} solve(s)" + ("" if proven_all else "; not every tier proven"))
-    return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None, status, stop, reason)
+    if best is None:
+        return Outcome(None, None, Status.UNKNOWN, stop, "no plan found within the time; " + reason)
+    assignment = k.assignment(model, best)
+    return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None,
+                   Status.OPTIMAL if proven_all else Status.FEASIBLE, stop, reason)

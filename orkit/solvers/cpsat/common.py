@@ -74,6 +74,12 @@ def status_of(code: int, ctx: StageContext, restricted: bool) -> tuple[Status, S
     raise BackendError(f"unmapped CP-SAT status {code}")
 
 
+def export(model: cp_model.CpModel, path: str | Path) -> None:
+    """Write a CP-SAT model to .pb (binary) or .pb.txt (text) for debugging."""
+    if not model.ExportToFile(str(path)):
+        raise BackendError(f"could not write the CP-SAT model to {path}")
+
+
 @dataclass
 class CompiledCPSAT:
     """A CP-SAT model plus what is needed to decode it into the problem's solution."""
@@ -86,9 +92,7 @@ class CompiledCPSAT:
     notes: list[str] = field(default_factory=list)
 
     def export(self, path: str | Path) -> None:
-        path = str(path)
-        if not self.model.ExportToFile(path):
-            raise BackendError(f"could not write the CP-SAT model to {path}")
+        export(self.model, path)
 
     def run(self, ctx: StageContext) -> Outcome:
         solver = cp_model.CpSolver()

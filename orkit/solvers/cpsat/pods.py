@@ -16,19 +16,19 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.core.errors import BackendError
-from orkit.core.result import Status, Stop
-from orkit.models.pods import Cluster, PodObjective
-from orkit.solvers.cpsat.common import configure
+from orkit.models.pods import Cluster
+from orkit.solvers.cpsat.common import configure, export
 from orkit.solvers.heuristics.pods import valid_current
 from orkit.solvers.pods_classes import (
-    FIRST_STEP_SHARE,
     PodClasses,
     Step,
     StepGoals,
     class_disruption,
     group,
+    run_steps,
     solve_by_steps,
+    steps_outcome,
+    tier_steps,
 )
 
 MIN_SECONDS = 0.05
@@ -158,38 +158,15 @@ class CompiledPods:
         return self.engine.tm.cp
 
     def export(self, path) -> None:
-        if not self.model.ExportToFile(str(path)):
-            raise BackendError(f"could not write the CP-SAT model to {path}")
+        export(self.model, path)
 
     def run(self, ctx: StageContext) -> Outcome:
-        model, k, engine = self.cluster, self.classes, self.engine
-        engine.ctx = ctx
-        if model.objective is PodObjective.WEIGHTED:
-            steps = [Step(-1, "weighted")]
-        else:
-            steps = [Step(t, kind) for t in range(len(model.tiers)) for kind in ("place", "disrupt")]
-        best, proven_all = None, True
+        model, k = self.cluster, self.classes
+        self.engine.ctx = ctx
         hint = k.counts(valid_current(model), model.n_nodes)  # a hint only: it may break the user's constraints
-        for index, step in enumerate(steps):
-            if ctx.budget.should_stop():
-                proven_all = False
-                break
-            share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
-            found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
-            if found is None:
-                proven_all = False
-                break
-            best = found  # satisfies every constraint and every earlier hold
-            proven_all &= proven
-            engine.hold(step, self.goals.value(step, best))
-            ctx.progress(model.score(k.assignment(model, best)), None)
-        stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
-        if best is None:
-            return Outcome(None, None, Status.UNKNOWN, stop, "no plan satisfies the model within the time")
-        assignment = k.assignment(model, best)
-        return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None,
-                       Status.OPTIMAL if proven_all else Status.FEASIBLE, stop,
-                       f"compiled CP-SAT tier model, {k.n} pod classes, {len(steps)} step(s)")
+        best, proven_all, solves = run_steps(model, ctx, self.goals, self.engine, tier_steps(model, 0), None, hint)
+        return steps_outcome(model, ctx, k, best, proven_all,
+                             f"compiled CP-SAT tier model, {k.n} pod classes, {solves} solve(s)")
 
 
 def compile(model: Cluster, ctx: StageContext) -> CompiledPods:
