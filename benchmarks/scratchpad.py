@@ -23,7 +23,7 @@ PUBLISHED_SECONDS = {"A": 4.91, "C": 0.64, "E": 3.72, "G": 1.18, "I": 3.91, "K":
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--backend", default="auto", help="a backend or a comma-separated chain")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -38,7 +38,7 @@ def main() -> None:
         path = args.data / f"challenging_{letter}.1048576.csv"
         model = orkit.load(path)
         start = time.perf_counter()
-        result = orkit.solve(model, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
+        result = orkit.solve(model, backend=tuple(args.backend.split(",")), time_limit=args.time_limit, seed=args.seed,
                              workers=args.workers)
         wall = time.perf_counter() - start
         total_wall += wall

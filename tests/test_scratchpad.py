@@ -53,7 +53,7 @@ def test_half_open_lifetimes_may_share_addresses():
     assert model.bound() == 5
 
 
-@pytest.mark.parametrize("backend", ["heuristic", "cpsat", "auto"])
+@pytest.mark.parametrize("backend", ["heuristic", "cpsat", "mip", "auto"])
 def test_backends_place_the_example_at_capacity(backend):
     result = orkit.solve(orkit.load(EXAMPLE), backend=backend, time_limit=10, workers=2)
     assert result.status is Status.OPTIMAL and result.objective == 12

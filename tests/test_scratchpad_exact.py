@@ -72,15 +72,33 @@ def test_random_instances_at_a_known_peak_are_placed(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_without_capacity_the_peak_matches_cpsat(seed):
+def test_without_capacity_the_peak_matches_cpsat_and_mip(seed):
+    """Three independent methods agree on the optimum; twins (duplicated buffers) and alignments
+    exercise the symmetry cuts of the CP-SAT and MIP models, which must not cut off the optimum."""
     rng = np.random.default_rng(seed)
-    n = 14
+    n = 12
     starts = rng.integers(0, 10, n)
-    model = BufferPlacement(starts, starts + rng.integers(1, 6, n), rng.integers(1, 9, n))
+    ends, sizes = starts + rng.integers(1, 6, n), rng.integers(1, 9, n)
+    twin = rng.integers(0, n, 3)
+    align = np.where(rng.random(n + 3) < 0.3, 2, 1)
+    model = BufferPlacement(np.r_[starts, starts[twin]], np.r_[ends, ends[twin]], np.r_[sizes, sizes[twin]], align)
     ours = orkit.solve(model, backend="exact", time_limit=20)
-    reference = orkit.solve(model, backend="cpsat", time_limit=20, workers=1)
-    assert ours.status is Status.OPTIMAL and reference.status is Status.OPTIMAL
-    assert ours.objective == reference.objective
+    assert ours.status is Status.OPTIMAL
+    for backend in ("cpsat", "mip"):
+        reference = orkit.solve(model, backend=backend, time_limit=20, workers=1)
+        assert reference.status is Status.OPTIMAL and reference.objective == ours.objective, backend
+        assert model.evaluate(reference.solution).feasible
+
+
+def test_mip_proves_one_unit_less_infeasible_by_itself():
+    """Called as a stage directly (the chain's live-size check would answer first)."""
+    from orkit.solvers.mip import scratchpad as mip
+
+    model = perfect_packing(2, 10)
+    tight = BufferPlacement(model.starts, model.ends, model.sizes, capacity=model.capacity - 1)
+    assert mip.solve(tight, context()).status is Status.INFEASIBLE
+    placed = mip.solve(model, context())
+    assert placed.status is Status.OPTIMAL and model.evaluate(placed.solution).feasible
 
 
 def test_alignment_is_respected():

@@ -47,6 +47,7 @@ PROBLEMS: dict[str, ProblemEntry] = {
             "heuristic": "orkit.solvers.heuristics.scratchpad",
             "exact": "orkit.solvers.exact.scratchpad",
             "cpsat": "orkit.solvers.cpsat.scratchpad",
+            "mip": "orkit.solvers.mip.scratchpad",
         },
         default_chain=("heuristic", "exact", "cpsat"),
         picture="orkit.plot.scratchpad:draw",
