@@ -48,6 +48,13 @@ class Budget:
             return Stop.INTERRUPTED
         return Stop.TIME_LIMIT if self.expired() else Stop.COMPLETED
 
+    def slice(self, seconds: float) -> Budget:
+        """A budget for part of this one: ends after `seconds` (or with this one), and stops when
+        this one is interrupted."""
+        child = Budget(max(1e-3, min(seconds, self.remaining())))
+        self.on_interrupt(child.interrupt)
+        return child
+
     def interrupt(self) -> None:
         """Ask every running stage to stop and keep its best solution."""
         self._interrupted.set()

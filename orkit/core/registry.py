@@ -52,6 +52,16 @@ PROBLEMS: dict[str, ProblemEntry] = {
         default_chain=("heuristic", "exact", "cpsat"),
         picture="orkit.plot.scratchpad:draw",
     ),
+    "dnn": ProblemEntry(
+        model="orkit.models.dnn:DnnMemory",
+        backends={
+            "baseline": "orkit.solvers.heuristics.dnn_baseline",
+            "heuristic": "orkit.solvers.heuristics.dnn",
+            "cpsat": "orkit.solvers.cpsat.dnn",
+        },
+        default_chain=("heuristic", "cpsat"),
+        picture="orkit.plot.dnn:draw",
+    ),
     "pods": ProblemEntry(
         model="orkit.models.pods:Cluster",
         backends={
@@ -107,6 +117,8 @@ FORMATS: list[FormatEntry] = [
                 lambda head: resolve("orkit.formats.kube:looks_like_manifest")(head)),
     FormatEntry("satnet-json", (".json",), "orkit.formats.satnet:read_satnet",
                 lambda head: resolve("orkit.formats.satnet:looks_like_satnet")(head)),
+    FormatEntry("dnn-graph-json", (".json",), "orkit.formats.dnn_graph:read_dnn_graph",
+                lambda head: resolve("orkit.formats.dnn_graph:looks_like_dnn_graph")(head)),
     FormatEntry("tle", (".tle",), "orkit.formats.tle:refuse_tle", lambda head: False, solvable=False),
     FormatEntry("minimalloc-csv", (".csv",), "orkit.formats.minimalloc:read_minimalloc",
                 lambda head: resolve("orkit.formats.minimalloc:looks_like_minimalloc")(head)),

@@ -1,0 +1,236 @@
+"""DNN memory planning on CP-SAT, in two models.
+
+- `joint_model` (fixed order): per tensor, with its use steps u_0 < ... < u_k (producer first), an
+  optional residency segment for every pair a <= b of use indices, covering steps u_a..u_b at an
+  offset of its own; each use is covered by exactly one chosen segment; chosen segments never
+  overlap in time x address (one no-overlap on addresses per step) and, at every step, their sizes sum to at most the
+  capacity (the linear form gives the bound). Cost: a read per segment after the first, a write if
+  there is one. Holding a tensor only from use to use loses nothing: memory is freest that way.
+  Exact for its order.
+- `order_relaxation` (free order): operator positions as variables (all different, producers
+  before consumers); each tensor is either kept from producer to last consumer (one interval of
+  variable length) or priced as spilled, 2 x size, and resident only at its use steps; one
+  cumulative over time at the capacity. Addresses are ignored and every partial spill is priced at
+  its minimum, so its optimum is a lower bound over every order — and its order is a good one.
+
+The stage: with a free order, the relaxation runs first (a third of the budget) for the bound and
+an order; then the joint model on the better of that order and the incumbent's. Without a
+capacity (peak-footprint variant) the relaxation minimises the peak live bytes instead and the
+scratchpad family's canonical search places the no-spill lifetimes of its order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from orkit.core.backend import Outcome, StageContext
+from orkit.core.result import Status
+from orkit.models.dnn import DnnMemory, MemoryPlan
+from orkit.solvers.cpsat.common import CompiledCPSAT
+
+MIN_SECONDS = 0.2
+RELAXATION_SHARE = 1 / 3
+
+
+@dataclass(frozen=True)
+class Segment:
+    tensor: int
+    a: int  # index of the first use covered
+    b: int  # index of the last use covered
+    first: int  # step of use a
+    last: int  # step of use b
+
+
+def segments_of(model: DnnMemory, order: np.ndarray) -> tuple[list[np.ndarray], list[Segment]]:
+    position = np.empty(model.m, dtype=np.int64)
+    position[order] = np.arange(model.m)
+    uses = model.use_steps(position)
+    segments = [Segment(t, a, b, int(u[a]), int(u[b]))
+                for t, u in enumerate(uses) for a in range(len(u)) for b in range(a, len(u))]
+    return uses, segments
+
+
+def joint_model(model: DnnMemory, order: np.ndarray, hint: MemoryPlan | None = None) -> CompiledCPSAT:
+    """The exact fixed-order model (needs a capacity)."""
+    capacity = int(model.capacity)
+    uses, segments = segments_of(model, order)
+    cp = cp_model.CpModel()
+    cp.name = f"{model.name}-joint"
+    chosen, offsets, ys = [], [], []
+    by_tensor: list[list[int]] = [[] for _ in range(model.n)]
+    for k, s in enumerate(segments):
+        size = int(model.sizes[s.tensor])
+        y = cp.new_int_var(0, capacity - size, f"off_{s.tensor}_{s.a}_{s.b}")
+        if len(uses[s.tensor]) == 1:  # used only where produced: one segment, always there
+            x = 1
+            ys.append(cp.new_fixed_size_interval_var(y, size, f"addr_{k}"))
+        else:
+            x = cp.new_bool_var(f"seg_{s.tensor}_{s.a}_{s.b}")
+            ys.append(cp.new_optional_fixed_size_interval_var(y, size, x, f"addr_{k}"))
+        chosen.append(x)
+        offsets.append(y)
+        by_tensor[s.tensor].append(k)
+    cost = []
+    for t, ks in enumerate(by_tensor):
+        size = int(model.sizes[t])
+        for i in range(len(uses[t]) if len(uses[t]) > 1 else 0):
+            cp.add_exactly_one(chosen[k] for k in ks if segments[k].a <= i <= segments[k].b)
+        if len(uses[t]) > 1:
+            cost += [size * chosen[k] for k in ks if segments[k].a > 0]
+            whole = next(k for k in ks if segments[k].a == 0 and segments[k].b == len(uses[t]) - 1)
+            cost.append(size * (1 - chosen[whole]))
+    # The time extents are fixed, so "no overlap in time x address" is "at every step, the chosen
+    # segments there are disjoint in address": one 1-D no-overlap per distinct set of segments
+    # covering a step (far cheaper for CP-SAT than a no-overlap-2D over thousands of boxes).
+    covering: list[list[int]] = [[] for _ in range(model.m)]
+    for k, s in enumerate(segments):
+        for step in range(s.first, s.last + 1):
+            covering[step].append(k)
+    for ks in {tuple(ks) for ks in covering}:
+        if len(ks) > 1:
+            cp.add_no_overlap([ys[k] for k in ks])
+        if sum(int(model.sizes[segments[k].tensor]) for k in ks) > capacity:
+            cp.add(sum(int(model.sizes[segments[k].tensor]) * chosen[k] for k in ks) <= capacity)
+    cp.minimize(sum(cost))
+    if hint is not None and np.array_equal(hint.order, order):
+        _hint_joint(cp, hint, uses, segments, chosen, offsets)
+
+    def decode(solver: cp_model.CpSolver) -> MemoryPlan:
+        picked = [k for k in range(len(segments)) if isinstance(chosen[k], int) or solver.boolean_value(chosen[k])]
+        return MemoryPlan(order, [segments[k].tensor for k in picked], [segments[k].first for k in picked],
+                          [segments[k].last for k in picked], [solver.value(offsets[k]) for k in picked])
+
+    return CompiledCPSAT(cp, {"chosen": chosen, "offsets": offsets, "segments": segments}, decode,
+                         lambda v: round(v), False,
+                         [f"joint fixed-order model, {len(segments)} candidate segments"])
+
+
+def _hint_joint(cp, hint: MemoryPlan, uses, segments, chosen, offsets) -> None:
+    """Map the plan's segments onto use-index pairs (trimmed to the uses they cover)."""
+    index = {(s.tensor, s.a, s.b): k for k, s in enumerate(segments)}
+    on = {}
+    for t, first, last, offset in zip(hint.tensor, hint.first, hint.last, hint.offset):
+        u = uses[t]
+        a, b = int(np.searchsorted(u, first)), int(np.searchsorted(u, last, side="right")) - 1
+        if a <= b and (int(t), a, b) in index:
+            on[index[(int(t), a, b)]] = int(offset)
+    for k in range(len(segments)):
+        if not isinstance(chosen[k], int):
+            cp.add_hint(chosen[k], 1 if k in on else 0)
+        if k in on:
+            cp.add_hint(offsets[k], on[k])
+
+
+@dataclass
+class RelaxationResult:
+    order: np.ndarray | None
+    bound: float | None
+    proven: bool
+
+
+def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray | None) -> RelaxationResult:
+    """Solve the free-order relaxation: its bound holds for every order (see the module text)."""
+    m = model.m
+    cp = cp_model.CpModel()
+    pos = [cp.new_int_var(0, m - 1, f"pos_{o}") for o in range(m)]
+    cp.add_all_different(pos)
+    for o in range(m):
+        for t in model.op_inputs[o]:
+            cp.add(pos[int(model.producer[t])] < pos[o])
+    intervals, demands, cost = [], [], []
+    peak = None if model.capacity is not None else cp.new_int_var(model.largest_operator[0],
+                                                                  int(model.sizes.sum()), "peak")
+    for t in range(model.n):
+        size = int(model.sizes[t])
+        p = pos[int(model.producer[t])]
+        users = [pos[int(c)] for c in model.consumers[t]]
+        if not users:
+            intervals.append(cp.new_fixed_size_interval_var(p, 1, f"out_{t}"))
+            demands.append(size)
+            continue
+        end = cp.new_int_var(0, m, f"end_{t}")
+        cp.add_max_equality(end, [u + 1 for u in users])
+        length = cp.new_int_var(2, m, f"len_{t}")
+        if model.capacity is None:
+            intervals.append(cp.new_interval_var(p, length, end, f"keep_{t}"))
+            demands.append(size)
+            continue
+        keep = cp.new_bool_var(f"keep_{t}")
+        intervals.append(cp.new_optional_interval_var(p, length, end, keep, f"keep_{t}"))
+        demands.append(size)
+        for u in [p, *users]:
+            intervals.append(cp.new_optional_fixed_size_interval_var(u, 1, ~keep, f"use_{t}"))
+            demands.append(size)
+        cost.append(2 * size * (1 - keep))
+    if peak is None:
+        cp.add_cumulative(intervals, demands, int(model.capacity))
+        cp.minimize(sum(cost))
+    else:
+        cp.add_cumulative(intervals, demands, peak)
+        cp.minimize(peak)
+    if hint_order is not None:
+        for step, o in enumerate(hint_order):
+            cp.add_hint(pos[int(o)], step)
+    compiled = CompiledCPSAT(cp, {"pos": pos}, lambda s: np.argsort([s.value(p) for p in pos], kind="stable"),
+                             lambda v: round(v))
+    outcome = compiled.run(ctx)
+    order = outcome.solution
+    if order is not None and model.order_problem(order):
+        order = None
+    return RelaxationResult(order, outcome.bound, outcome.status is Status.OPTIMAL)
+
+
+def _peak_plan(model: DnnMemory, order: np.ndarray, ctx: StageContext) -> MemoryPlan | None:
+    from orkit.solvers.exact import scratchpad as exact
+    from orkit.solvers.heuristics.dnn import no_spill_instance, plan_without_spills
+
+    placement = no_spill_instance(model, order, None)
+    outcome = exact.solve(placement, replace(ctx, incumbent=None, incumbent_objective=None, params={}))
+    if outcome.solution is None:
+        return None
+    return plan_without_spills(order, placement, outcome.solution.offsets)
+
+
+def solve(model: DnnMemory, ctx: StageContext) -> Outcome:
+    incumbent = ctx.incumbent
+    order = model.listed_order if incumbent is None else incumbent.order
+    bound, notes = model.bound(), []
+    if model.order is None:
+        # without a capacity, placing the relaxation's order is quick: it gets most of the time
+        fraction = RELAXATION_SHARE if model.capacity is not None else 0.8
+        share = replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() * fraction), params={})
+        relaxed = order_relaxation(model, share, order)
+        if relaxed.bound is not None:
+            bound = max(bound, float(relaxed.bound))
+        notes.append(f"order relaxation: bound {relaxed.bound}{' (proven)' if relaxed.proven else ''}")
+        if relaxed.order is not None and ctx.incumbent_objective != bound:
+            order = relaxed.order
+    if model.capacity is None:
+        plan = _peak_plan(model, order, ctx)
+        if plan is None:
+            return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
+        peak = model.evaluate(plan).objective
+        status = Status.OPTIMAL if peak is not None and peak <= bound else Status.FEASIBLE
+        return Outcome(plan, bound, status, ctx.budget.stop_cause(), "; ".join(notes + ["no-spill placement"]))
+    hint = incumbent
+    if hint is None or not np.array_equal(hint.order, order):
+        from orkit.solvers.heuristics.dnn import replay
+
+        hint = replay(model, order, "window")
+    compiled = joint_model(model, order, hint)
+    outcome = compiled.run(ctx)
+    if model.order is None:  # the joint model is exact for its order only
+        status = outcome.status
+        found = None if outcome.solution is None else model.evaluate(outcome.solution).objective
+        if status is Status.OPTIMAL and (found is None or found > bound):
+            status = Status.FEASIBLE
+        if status is Status.INFEASIBLE:
+            status = Status.UNKNOWN
+        outcome = Outcome(outcome.solution, bound, status, outcome.stop, outcome.reason)
+    elif outcome.bound is not None:
+        outcome = Outcome(outcome.solution, max(bound, outcome.bound), outcome.status, outcome.stop, outcome.reason)
+    return Outcome(outcome.solution, outcome.bound, outcome.status, outcome.stop,
+                   "; ".join([outcome.reason, *notes]))
