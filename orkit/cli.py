@@ -156,7 +156,8 @@ def main() -> None:
               help="Another objective on the same data, where the family offers one (tardiness: tardiness, "
                    "completion, tardy_jobs).")
 @click.option("--capacity", type=click.IntRange(min=1), default=None,
-              help="Scratchpad: the memory capacity (default: from a name like x.1048576.csv, else minimise the peak).")
+              help="Scratchpad and DNN graphs: the memory capacity in bytes (default: from a name like x.1048576.csv, "
+                   "else minimise the peak).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the family's picture of the solution (PNG, SVG or PDF by extension; needs matplotlib).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")

@@ -14,6 +14,7 @@ CASES = [
     (f"{INSTANCES / 'tardiness' / 'wt20.txt'}#2", 3),
     (INSTANCES / "pods" / "n8-p64-r4-u1.0-s3.json", 3),
     (INSTANCES / "scratchpad" / "example.12.csv", 3),
+    (INSTANCES / "dnn" / "mobilenetv2.json", 10),
     (INSTANCES / "satellite" / "walker20-ksat5-6h.json", 15),  # first call compiles the DP kernels
 ]
 

@@ -17,7 +17,8 @@ from orkit import InstanceError, ModelError
 from tests.conftest import INSTANCES
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-SOURCES = ["rcpsp/j301_1.sm", "scratchpad/example.12.csv", "pods/cluster.yaml", "pods/n8-p64-r4-u1.0-s3.json"]
+SOURCES = ["rcpsp/j301_1.sm", "scratchpad/example.12.csv", "pods/cluster.yaml", "pods/n8-p64-r4-u1.0-s3.json",
+           "dnn/mobilenetv2.json"]
 SPLICES = st.one_of(st.binary(max_size=12),
                     st.sampled_from([b"-1", b"x", b"99999999999999999999", b"\n", b",", b":", b"{", b"]", b"&a", b"*a",
                                      b"1e400", b"NaN", b"\xff\xfe", b"\x00", b"  ", b"\"\""]))
