@@ -215,22 +215,54 @@ def solve(model: DnnMemory, ctx: StageContext) -> Outcome:
         peak = model.evaluate(plan).objective
         status = Status.OPTIMAL if peak is not None and peak <= bound else Status.FEASIBLE
         return Outcome(plan, bound, status, ctx.budget.stop_cause(), "; ".join(notes + ["no-spill placement"]))
+    if model.order is not None:
+        outcome = _joint(model, order, incumbent, ctx)
+        if outcome.bound is not None:
+            bound = max(bound, outcome.bound)
+        return Outcome(outcome.solution, bound, outcome.status, outcome.stop, "; ".join([outcome.reason, *notes]))
+    return _free_order(model, _distinct([order, *candidate_orders_of(model, incumbent)]), bound, notes, ctx)
+
+
+def candidate_orders_of(model: DnnMemory, incumbent: MemoryPlan | None) -> list[np.ndarray]:
+    from orkit.solvers.heuristics.dnn import candidate_orders
+
+    return ([incumbent.order] if incumbent is not None else []) + candidate_orders(model)
+
+
+def _distinct(orders: list[np.ndarray]) -> list[np.ndarray]:
+    out: list[np.ndarray] = []
+    for order in orders:
+        if not any(np.array_equal(order, seen) for seen in out):
+            out.append(order)
+    return out
+
+
+def _joint(model: DnnMemory, order: np.ndarray, incumbent: MemoryPlan | None, ctx: StageContext) -> Outcome:
     hint = incumbent
     if hint is None or not np.array_equal(hint.order, order):
         from orkit.solvers.heuristics.dnn import replay
 
         hint = replay(model, order, "window")
-    compiled = joint_model(model, order, hint)
-    outcome = compiled.run(ctx)
-    if model.order is None:  # the joint model is exact for its order only
-        status = outcome.status
-        found = None if outcome.solution is None else model.evaluate(outcome.solution).objective
-        if status is Status.OPTIMAL and (found is None or found > bound):
-            status = Status.FEASIBLE
-        if status is Status.INFEASIBLE:
-            status = Status.UNKNOWN
-        outcome = Outcome(outcome.solution, bound, status, outcome.stop, outcome.reason)
-    elif outcome.bound is not None:
-        outcome = Outcome(outcome.solution, max(bound, outcome.bound), outcome.status, outcome.stop, outcome.reason)
-    return Outcome(outcome.solution, outcome.bound, outcome.status, outcome.stop,
-                   "; ".join([outcome.reason, *notes]))
+    return joint_model(model, order, hint).run(ctx)
+
+
+def _free_order(model: DnnMemory, orders: list[np.ndarray], bound: float, notes: list[str],
+                ctx: StageContext) -> Outcome:
+    """The joint model on each candidate order in turn (the relaxation's first), sharing the time,
+    until one meets the relaxation bound; each is exact for its own order only."""
+    best, best_cost, reasons = None, None, []
+    for k, order in enumerate(orders):
+        if ctx.budget.remaining() < MIN_SECONDS or (best_cost is not None and best_cost <= bound):
+            break
+        share = replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() / (len(orders) - k)),
+                        incumbent=best)
+        outcome = _joint(model, order, ctx.incumbent, share)
+        reasons.append(f"order {k}: {outcome.reason}")
+        if outcome.solution is not None:
+            cost = model.evaluate(outcome.solution).objective
+            if cost is not None and (best_cost is None or cost < best_cost):
+                best, best_cost = outcome.solution, cost
+    if best is None:
+        return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(reasons + notes))
+    status = Status.OPTIMAL if best_cost <= bound else Status.FEASIBLE
+    return Outcome(best, bound, status, ctx.budget.stop_cause(), "; ".join(reasons + notes))
