@@ -208,6 +208,8 @@ def solve(model: DnnMemory, ctx: StageContext) -> Outcome:
         notes.append(f"order relaxation: bound {relaxed.bound}{' (proven)' if relaxed.proven else ''}")
         if relaxed.order is not None and ctx.incumbent_objective != bound:
             order = relaxed.order
+    if ctx.budget.interrupted:
+        return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
     if model.capacity is None:
         plan = _peak_plan(model, order, ctx)
         if plan is None:
@@ -252,7 +254,8 @@ def _free_order(model: DnnMemory, orders: list[np.ndarray], bound: float, notes:
     until one meets the relaxation bound; each is exact for its own order only."""
     best, best_cost, reasons = None, None, []
     for k, order in enumerate(orders):
-        if ctx.budget.remaining() < MIN_SECONDS or (best_cost is not None and best_cost <= bound):
+        proven = best_cost is not None and best_cost <= bound
+        if proven or ctx.budget.should_stop() or ctx.budget.remaining() < MIN_SECONDS:
             break
         share = replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() / (len(orders) - k)),
                         incumbent=best)
