@@ -44,6 +44,16 @@ class Evaluation:
     violations: list[str] = field(default_factory=list)
 
 
+MAX_REPORTED_VIOLATIONS = 25
+
+
+def capped(violations: list[str]) -> list[str]:
+    """The first MAX_REPORTED_VIOLATIONS violations and a count of the rest: a checker's report stays readable."""
+    if len(violations) <= MAX_REPORTED_VIOLATIONS:
+        return violations
+    return violations[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(violations) - MAX_REPORTED_VIOLATIONS} more"]
+
+
 @dataclass(frozen=True)
 class Progress:
     """One progress event: a new incumbent or bound at some elapsed time."""

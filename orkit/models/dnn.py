@@ -20,8 +20,8 @@ import numpy as np
 
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
-from orkit.core.result import Evaluation, Sense
-from orkit.models.scratchpad import MAX_REPORTED_VIOLATIONS, BufferPlacement, Placement
+from orkit.core.result import Evaluation, Sense, capped
+from orkit.models.scratchpad import BufferPlacement, Placement
 from orkit.models.validation import int_array
 
 
@@ -176,16 +176,22 @@ class DnnMemory(Model):
         outputs = sum(int(self.sizes[t]) for t in range(self.n) if len(self.consumers[t]) == 0)
         return inputs + outputs
 
-    def use_steps(self, position: np.ndarray) -> list[np.ndarray]:
-        """Per tensor, the sorted distinct steps that need it resident (producer and consumers)."""
-        return [np.unique(np.r_[position[self.producer[t]], position[self.consumers[t]]]) for t in range(self.n)]
+    @staticmethod
+    def steps(order: np.ndarray) -> np.ndarray:
+        """The step at which each operator runs in `order` (the inverse permutation)."""
+        step = np.empty(len(order), dtype=np.int64)
+        step[order] = np.arange(len(order))
+        return step
+
+    def use_steps(self, order: np.ndarray) -> list[np.ndarray]:
+        """Per tensor, the sorted distinct steps of `order` that need it resident (producer and consumers)."""
+        step = self.steps(order)
+        return [np.unique(np.r_[step[self.producer[t]], step[self.consumers[t]]]) for t in range(self.n)]
 
     def live_bytes(self, order: np.ndarray) -> np.ndarray:
         """Bytes alive at each step of `order` when nothing is spilled (producer to last use)."""
-        position = np.empty(self.m, dtype=np.int64)
-        position[order] = np.arange(self.m)
         delta = np.zeros(self.m + 1, dtype=np.int64)
-        for t, steps in enumerate(self.use_steps(position)):
+        for t, steps in enumerate(self.use_steps(order)):
             delta[steps[0]] += self.sizes[t]
             delta[steps[-1] + 1] -= self.sizes[t]
         return np.cumsum(delta[:-1])
@@ -201,8 +207,7 @@ class DnnMemory(Model):
         """Why `order` is not a topological order of all operators, or None."""
         if order.shape != (self.m,) or not np.array_equal(np.sort(order), np.arange(self.m)):
             return f"an order must list each of the {self.m} operators once"
-        position = np.empty(self.m, dtype=np.int64)
-        position[order] = np.arange(self.m)
+        position = self.steps(order)
         for o in range(self.m):
             for t in self.op_inputs[o]:
                 if position[self.producer[t]] > position[o]:
@@ -228,6 +233,21 @@ class DnnMemory(Model):
         extra = np.maximum(segments_per_tensor - 1, 0)
         return int((self.sizes * (extra + (extra > 0))).sum())
 
+    def transfers(self, plan: MemoryPlan) -> np.ndarray:
+        """Non-compulsory bytes moved at each step boundary 0..m of a plan: a spilled tensor's write
+        where its first segment ends, a read where each later segment starts (sums to offchip_bytes)."""
+        count = np.bincount(plan.tensor, minlength=self.n)
+        moved = np.zeros(self.m + 1, dtype=np.int64)
+        previous = -1
+        for k in np.lexsort((plan.first, plan.tensor)):
+            t = int(plan.tensor[k])
+            if t == previous:
+                moved[plan.first[k]] += self.sizes[t]
+            elif count[t] > 1:
+                moved[plan.last[k] + 1] += self.sizes[t]
+            previous = t
+        return moved
+
     def evaluate(self, solution: MemoryPlan) -> Evaluation:
         try:
             plan = solution if isinstance(solution, MemoryPlan) else MemoryPlan(**solution)
@@ -245,9 +265,7 @@ class DnnMemory(Model):
         v: list[str] = []
         if k == 0 or (plan.tensor < 0).any() or (plan.tensor >= self.n).any():
             return Evaluation(False, None, [f"segments must name tensors 0..{self.n - 1}"])
-        position = np.empty(self.m, dtype=np.int64)
-        position[order] = np.arange(self.m)
-        uses = self.use_steps(position)
+        uses = self.use_steps(order)
         by_tensor = np.lexsort((plan.first, plan.tensor))
         bounds = np.searchsorted(plan.tensor[by_tensor], np.arange(self.n + 1))
         count = np.diff(bounds)
@@ -258,13 +276,13 @@ class DnnMemory(Model):
             v.append(f"tensor {int(np.flatnonzero(count > 1)[0])} is spilled, but without a capacity "
                      "nothing may be spilled")
         if v:
-            return self._verdict(v, None)
+            return Evaluation(False, None, capped(v))
         labels = tuple(f"tensor {t} segment {i}" for i, t in enumerate(plan.tensor))
         memory = BufferPlacement(plan.first, plan.last + 1, self.sizes[plan.tensor], capacity=self.capacity,
                                  labels=labels)
         placed = memory.evaluate(Placement(plan.offset))
         if not placed.feasible:
-            return self._verdict(placed.violations, None)
+            return Evaluation(False, None, placed.violations)
         objective = self.offchip_bytes(count) if self.capacity is not None else placed.objective
         return Evaluation(True, objective, [])
 
@@ -282,12 +300,6 @@ class DnnMemory(Model):
         if len(missing):
             return [f"tensor {t} is not resident at step {missing[0]}, where it is used"]
         return []
-
-    @staticmethod
-    def _verdict(v: list[str], objective) -> Evaluation:
-        if len(v) > MAX_REPORTED_VIOLATIONS:
-            v = v[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(v) - MAX_REPORTED_VIOLATIONS} more"]
-        return Evaluation(False, objective, v)
 
     # --- plain data --------------------------------------------------------------------------
 

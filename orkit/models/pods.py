@@ -21,12 +21,11 @@ import numpy as np
 
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
-from orkit.core.result import Evaluation, Sense
+from orkit.core.result import MAX_REPORTED_VIOLATIONS, Evaluation, Sense, capped
 from orkit.models.validation import MAX_MAGNITUDE, unique_names
 
 POD_COUNT = "pods"  # Kubernetes' allocatable pod-count limit; every pod takes one
 DISRUPTION = {"stay": 0, "evict": 1, "move": 2}
-MAX_REPORTED_VIOLATIONS = 25
 
 
 class PodObjective(StrEnum):
@@ -365,9 +364,7 @@ class Cluster(Model):
                      f"> allocatable {self.capacity[n, r]}")
         score = self.score(assignment)
         if v:
-            if len(v) > MAX_REPORTED_VIOLATIONS:
-                v = v[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(v) - MAX_REPORTED_VIOLATIONS} more"]
-            return Evaluation(False, score, v)
+            return Evaluation(False, score, capped(v))
         return Evaluation(True, score, [])
 
     def infeasibility(self) -> str | None:

@@ -18,11 +18,10 @@ import numpy as np
 
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
-from orkit.core.result import Evaluation, Sense
+from orkit.core.result import Evaluation, Sense, capped
 from orkit.models.validation import MAX_MAGNITUDE, int_array
 
 NO_DEADLINE = MAX_MAGNITUDE
-MAX_REPORTED_VIOLATIONS = 25
 
 
 @dataclass(frozen=True)
@@ -499,9 +498,7 @@ class RCPSP(Model):
         if starts.min() >= 0:
             v.extend(self._resource_violations(starts))
         if v:
-            if len(v) > MAX_REPORTED_VIOLATIONS:
-                v = v[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(v) - MAX_REPORTED_VIOLATIONS} more"]
-            return Evaluation(False, int(ends.max()), v)
+            return Evaluation(False, int(ends.max()), capped(v))
         return Evaluation(True, int(ends.max()), [])
 
     def resource_usage(self, starts: np.ndarray) -> np.ndarray:

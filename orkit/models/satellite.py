@@ -31,10 +31,9 @@ import numpy as np
 
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
-from orkit.core.result import Evaluation, Sense
+from orkit.core.result import Evaluation, Sense, capped
 from orkit.models.validation import unique_names
 
-MAX_REPORTED_VIOLATIONS = 25
 MAX_SECONDS = 10**10  # about 300 years: anything larger is a unit mistake
 # Above this many usable windows the CP-SAT and MIP models are skipped (measured: CP-SAT makes no
 # branch in 30 s on 63,000 windows) and the station decomposition takes the whole budget.
@@ -347,9 +346,7 @@ class LinkScheduling(Model):
                              f"included)")
         objective = self.link_time(LinkPlan(tuple(k for k in links if 0 <= k.window < self.n_windows)))
         if v:
-            if len(v) > MAX_REPORTED_VIOLATIONS:
-                v = v[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(v) - MAX_REPORTED_VIOLATIONS} more"]
-            return Evaluation(False, objective, v)
+            return Evaluation(False, objective, capped(v))
         return Evaluation(True, objective, [])
 
     def bound(self) -> float | None:

@@ -16,10 +16,8 @@ import numpy as np
 
 from orkit.core.errors import ModelError
 from orkit.core.model import Model
-from orkit.core.result import Evaluation, Sense
+from orkit.core.result import MAX_REPORTED_VIOLATIONS, Evaluation, Sense, capped
 from orkit.models.validation import int_array, per_item
-
-MAX_REPORTED_VIOLATIONS = 25
 
 
 @dataclass(frozen=True)
@@ -155,9 +153,7 @@ class BufferPlacement(Model):
                      f"[{offsets[i]}, {top[i]}) and [{offsets[j]}, {top[j]})")
         peak = int(top.max())
         if v:
-            if len(v) > MAX_REPORTED_VIOLATIONS:
-                v = v[:MAX_REPORTED_VIOLATIONS] + [f"... and {len(v) - MAX_REPORTED_VIOLATIONS} more"]
-            return Evaluation(False, peak, v)
+            return Evaluation(False, peak, capped(v))
         return Evaluation(True, peak, [])
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,16 +19,7 @@ def draw(model: DnnMemory, solution: MemoryPlan):
     labels = [str(t) for t in solution.tensor]
     memory_map(top, solution.first, solution.last + 1, solution.offset, model.sizes[solution.tensor],
                model.capacity, [colour(int(t)) for t in solution.tensor], labels, spilled)
-    moved = np.zeros(model.m + 1, dtype=np.int64)
-    order = np.lexsort((solution.first, solution.tensor))
-    previous = -1
-    for k in order:  # a fetch at the start of every later segment, one write where the first one ends
-        t = int(solution.tensor[k])
-        if t == previous:
-            moved[solution.first[k]] += model.sizes[t]
-        elif count[t] > 1:
-            moved[solution.last[k] + 1] += model.sizes[t]
-        previous = t
+    moved = model.transfers(solution)
     bottom.bar(np.arange(model.m + 1) + 0.5, moved, width=1.0, color="#c0392b")
     bottom.set_ylabel("off-chip bytes")
     bottom.set_xlabel("operator step")

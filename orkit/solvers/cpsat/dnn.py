@@ -45,9 +45,7 @@ class Segment:
 
 
 def segments_of(model: DnnMemory, order: np.ndarray) -> tuple[list[np.ndarray], list[Segment]]:
-    position = np.empty(model.m, dtype=np.int64)
-    position[order] = np.arange(model.m)
-    uses = model.use_steps(position)
+    uses = model.use_steps(order)
     segments = [Segment(t, a, b, int(u[a]), int(u[b]))
                 for t, u in enumerate(uses) for a in range(len(u)) for b in range(a, len(u))]
     return uses, segments
@@ -206,7 +204,7 @@ def solve(model: DnnMemory, ctx: StageContext) -> Outcome:
         if relaxed.bound is not None:
             bound = max(bound, float(relaxed.bound))
         notes.append(f"order relaxation: bound {relaxed.bound}{' (proven)' if relaxed.proven else ''}")
-        if relaxed.order is not None and ctx.incumbent_objective != bound:
+        if relaxed.order is not None:
             order = relaxed.order
     if ctx.budget.interrupted:
         return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))

@@ -123,8 +123,8 @@ class _Replay:
             elif attempt == 2:
                 for t in [t for t in self.offset if self.since[t] < step]:
                     self.evict(t, step)
-                for t in [t for t in self.offset]:  # placed this step in a fragmenting spot: undo
-                    self.offset.pop(t), self.since.pop(t)
+                self.offset.clear()  # what is left was placed this step, in a fragmenting spot: undo
+                self.since.clear()
             missing = sorted((t for t in needed if t not in self.offset), key=lambda t: -int(self.model.sizes[t]))
             if all(self.place(t, step, needed) for t in missing):
                 return True
@@ -159,9 +159,7 @@ class _Replay:
 def replay(model: DnnMemory, order: np.ndarray, policy: str = "window") -> MemoryPlan | None:
     """Run the operators in `order` with the given eviction policy; None when an operator cannot
     get its inputs and outputs resident (its own tensors fragment the memory)."""
-    position = np.empty(model.m, dtype=np.int64)
-    position[order] = np.arange(model.m)
-    uses = model.use_steps(position)
+    uses = model.use_steps(order)
     capacity = model.capacity if model.capacity is not None else 1 << 62
     state = _Replay(model, uses, capacity, policy)
     for step, o in enumerate(order):
@@ -177,9 +175,7 @@ def replay(model: DnnMemory, order: np.ndarray, policy: str = "window") -> Memor
 
 def no_spill_instance(model: DnnMemory, order: np.ndarray, capacity: int | None) -> BufferPlacement:
     """The buffer-placement instance of `order` without spills: each tensor from producer to last use."""
-    position = np.empty(model.m, dtype=np.int64)
-    position[order] = np.arange(model.m)
-    uses = model.use_steps(position)
+    uses = model.use_steps(order)
     starts = np.array([u[0] for u in uses])
     ends = np.array([u[-1] + 1 for u in uses])
     return BufferPlacement(starts, ends, model.sizes, capacity=capacity, name=model.name)
