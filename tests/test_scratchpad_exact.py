@@ -11,7 +11,7 @@ import orkit
 from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
 from orkit.core.result import Status
-from orkit.models.scratchpad import BufferPlacement
+from orkit.models.scratchpad import BufferPlacement, Placement
 from orkit.solvers.exact import scratchpad as exact
 from orkit.solvers.exact import scratchpad_kernels as kernels
 from orkit.solvers.heuristics.scratchpad import neighbours, place_in_order
@@ -89,6 +89,24 @@ def test_without_capacity_the_peak_matches_cpsat_and_mip(seed):
         assert reference.status is Status.OPTIMAL and reference.objective == ours.objective, backend
         assert model.evaluate(reference.solution).feasible
 
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_preorder_alone_finds_the_optimum_and_proves_one_less(seed):
+    """Short lifetimes over a long horizon make the search split into partitions again and again,
+    each re-ranked by its own remaining load: under every preorder, alone, the search must still
+    reach the optimum (found by CP-SAT) and exhaust one unit below it."""
+    rng = np.random.default_rng(50 + seed)
+    n = 16
+    starts = rng.integers(0, 24, n)
+    model = BufferPlacement(starts, starts + rng.integers(1, 7, n), rng.integers(1, 9, n))
+    peak = int(orkit.solve(model, backend="cpsat", time_limit=20, workers=1).objective)
+    sections = exact.Sections.of(model)
+    for preorder in exact.PREORDERS:
+        at_peak = exact.CanonicalSearch(model, sections, peak, preorder)
+        assert at_peak.run(10**7) == kernels.FOUND, preorder
+        assert model.evaluate(Placement(at_peak.offsets)).objective == peak
+        assert exact.CanonicalSearch(model, sections, peak - 1, preorder).run(10**7) == kernels.EXHAUSTED, preorder
 
 def test_mip_proves_one_unit_less_infeasible_by_itself():
     """Called as a stage directly (the chain's live-size check would answer first)."""

@@ -1,7 +1,7 @@
 """Exact buffer placement: a search over canonical placements (see scratchpad_kernels).
 
-Four static preorders of the buffers (MiniMalloc's lifetime-area-load, load-area-lifetime and
-load-lifetime-area, plus area-load) each drive their own resumable search; they take turns with a
+Four preorders of the buffers (MiniMalloc's load-lifetime-area, lifetime-area-load and
+load-area-lifetime, plus area-load) each drive their own resumable search; they take turns with a
 node quota that doubles every round, so whichever suits the instance finishes first and no work is
 thrown away. Any one of them running to exhaustion proves that no placement fits.
 
@@ -25,9 +25,10 @@ from orkit.solvers.heuristics.scratchpad import classic_orders, neighbours, plac
 MIN_SECONDS = 0.02
 FIRST_QUOTA = 2_000  # node expansions per preorder in the first round; doubles every round
 CHECK_SECONDS = 0.05  # wall time between two budget checks
-# W lifetime width, A area, T largest section load. MiniMalloc's three plus area-first, which
-# alone places challenging_E within a million nodes (measured; see benchmarks/scratchpad.py)
-PREORDERS = ("AT", "WAT", "TAW", "TWA")
+# W lifetime width, A area, T the largest load still to place in the buffer's sections (re-ranked
+# per partition). MiniMalloc's three plus area-first; TWA alone places all six challenging
+# instances within 20,000 nodes, the others need millions on some (benchmarks/scratchpad.py)
+PREORDERS = ("TWA", "WAT", "TAW", "AT")
 MAX_WORK_CELLS = 20_000_000  # int64 cells of work arrays one search may allocate (160 MiB)
 
 
@@ -45,7 +46,6 @@ class Sections:
     ov_ptr: np.ndarray  # CSR: buffers whose lifetimes intersect
     ov_buf: np.ndarray
     crossing: np.ndarray  # per section s: buffers alive in both s and s + 1
-    ranks: dict[str, np.ndarray] = field(default_factory=dict, compare=False)  # per preorder, filled lazily
 
     @property
     def count(self) -> int:
@@ -72,35 +72,30 @@ class Sections:
                    np.concatenate(adjacent + [np.zeros(0, np.int64)]).astype(np.int64),
                    crossing[:count].astype(np.int64))
 
-    def rank(self, model: BufferPlacement, keys: str) -> np.ndarray:
-        """The preorder rank for `keys`, computed once per instance (the bisection reuses it)."""
-        if keys not in self.ranks:
-            self.ranks[keys] = preorder_rank(model, self, keys)
-        return self.ranks[keys]
-
     def work_shape(self, n: int) -> tuple[int, int]:
         """(trail rows, candidate pool size) of one search; MemoryError when above MAX_WORK_CELLS."""
         spans = int((self.last - self.first).sum())
         # floor lifts are bounded only by n x sections in theory; a search that outgrows this stops
         # with OVERFLOW and the round robin drops it
         lifts = min(n * self.count, 2 * (spans + len(self.ov_buf)) + self.count)
-        trail_rows = n + 3 * spans + len(self.ov_buf) + lifts + 16
+        reranks = n * min(n, 64)  # old ranks of the fresh partitions on the stack
+        trail_rows = n + 3 * spans + len(self.ov_buf) + lifts + reranks + 16
         pool_size = min(n * (n + 4) + 16, max(1_000_000, 64 * n))  # candidate lists of the frames on the stack
         if 3 * trail_rows + pool_size > MAX_WORK_CELLS:
             raise MemoryError(f"the search would need {3 * trail_rows + pool_size:,} work cells")
         return trail_rows, pool_size
 
 
-def preorder_rank(model: BufferPlacement, sections: Sections, keys: str) -> np.ndarray:
-    """Rank of every buffer under a MiniMalloc-style preorder: larger key first, index last."""
+STATIC_KEYS = "WLAZOCSE"  # preorder letters whose value never changes; T (section load) is recomputed
+
+
+def preorder_keys(model: BufferPlacement, sections: Sections, preorder: str) -> tuple[np.ndarray, np.ndarray]:
+    """The static key matrix (one row per letter of STATIC_KEYS) and the preorder as key codes."""
     width = model.ends - model.starts
-    load = np.array([sections.live[a:b].max() for a, b in zip(sections.first, sections.last)])
-    columns = {"W": width, "L": width, "A": width * model.sizes, "T": load, "Z": model.sizes,
-               "O": np.diff(sections.ov_ptr), "C": sections.last - sections.first, "S": model.starts, "E": model.ends}
-    order = np.lexsort([np.arange(model.n)] + [-columns[k] for k in reversed(keys)])
-    rank = np.empty(model.n, dtype=np.int64)
-    rank[order] = np.arange(model.n)
-    return rank
+    keys = np.stack([width, width, width * model.sizes, model.sizes, np.diff(sections.ov_ptr),
+                     sections.last - sections.first, model.starts, model.ends]).astype(np.int64)
+    codes = np.array([kernels.LOAD_KEY if k == "T" else STATIC_KEYS.index(k) for k in preorder], dtype=np.int64)
+    return keys, codes
 
 
 @dataclass
@@ -119,7 +114,7 @@ class CanonicalSearch:
         n, sec = self.model.n, self.sections
         trail_rows, pool_size = sec.work_shape(n)
         self.arrays = {
-            "rank": sec.rank(self.model, self.preorder),
+            "rank": np.zeros(n, dtype=np.int64),  # set per partition by the kernel
             "size": self.model.sizes.astype(np.int64),
             "align": self.model.alignments.astype(np.int64),
             "offset": np.full(n, kernels.UNPLACED, dtype=np.int64),
@@ -134,6 +129,7 @@ class CanonicalSearch:
             "state": np.zeros(4, dtype=np.int64),
         }
         a = self.arrays
+        a["keys"], a["key_codes"] = preorder_keys(self.model, sec, self.preorder)
         if not kernels.start(sec.count, a["cuts"], a["total"], a["frames"], a["pool"], a["state"]):
             self.done = kernels.FOUND
 
@@ -142,7 +138,8 @@ class CanonicalSearch:
         if self.done != kernels.LIMIT:
             return self.done
         sec, a = self.sections, self.arrays
-        self.done = kernels.search(sec.first, sec.last, a["size"], a["align"], a["rank"], self.capacity,
+        self.done = kernels.search(sec.first, sec.last, a["size"], a["align"], a["rank"], a["keys"], a["key_codes"],
+                                   self.capacity,
                                    sec.start_ptr, sec.start_buf, sec.sec_ptr, sec.sec_buf, sec.ov_ptr, sec.ov_buf,
                                    a["offset"], a["min_offset"], a["floor"], a["total"], a["cuts"], a["stamp"],
                                    a["trail"], a["frames"], a["pool"], a["state"], nodes)
