@@ -14,9 +14,12 @@
   its minimum, so its optimum is a lower bound over every order — and its order is a good one.
 
 The stage: with a free order, the relaxation runs first (a third of the budget) for the bound and
-an order; then the joint model on the better of that order and the incumbent's. Without a
-capacity (peak-footprint variant) the relaxation minimises the peak live bytes instead and the
-scratchpad family's canonical search places the no-spill lifetimes of its order.
+an order; on a graph of more than DECOMPOSE_ABOVE operators it shares that time with the
+decomposition of dnn_decompose, which orders chunks of the graph one by one. Then the joint model
+runs on each candidate order (relaxation's, decomposition's, incumbent's, listed, memory-aware)
+until one meets the bound. Without a capacity (peak-footprint variant) the relaxations minimise
+the peak live bytes instead and the scratchpad family's canonical search places the no-spill
+lifetimes of each order.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status
 from orkit.models.dnn import DnnMemory, MemoryPlan
 from orkit.solvers.cpsat.common import CompiledCPSAT
+from orkit.solvers.cpsat.dnn_decompose import CHUNK_SIZES, chunked_order
 
 MIN_SECONDS = 0.2
 RELAXATION_SHARE = 1 / 3
+DECOMPOSE_ABOVE = 5 * CHUNK_SIZES[0]  # operators; larger graphs also get an order by decomposition
 
 
 @dataclass(frozen=True)
@@ -129,40 +134,65 @@ class RelaxationResult:
     proven: bool
 
 
-def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray | None) -> RelaxationResult:
-    """Solve the free-order relaxation: its bound holds for every order (see the module text)."""
-    m = model.m
+def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray | None,
+                     ops: np.ndarray | None = None) -> RelaxationResult:
+    """Solve the free-order relaxation (see the module text): its bound holds for every order.
+
+    With `ops`, a run of consecutive operators of some topological order (a chunk), only their
+    order is free: tensors made before the chunk are there from its first step, tensors used after
+    it stay to its last, and one that merely passes through is kept or priced as spilled; the
+    hint order says which operators run before the chunk. The chunk's optimum bounds nothing
+    globally; it orders the chunk (see dnn_decompose)."""
+    ops = np.arange(model.m) if ops is None else np.asarray(ops, dtype=np.int64)
+    m = len(ops)
+    local = np.full(model.m, -1, dtype=np.int64)  # operator -> index in the chunk
+    local[ops] = np.arange(m)
+    before = np.zeros(model.m, dtype=bool)  # operators that run before the chunk
+    if m < model.m:
+        at = np.argsort(hint_order)
+        before = at < at[ops].min()
     cp = cp_model.CpModel()
-    pos = [cp.new_int_var(0, m - 1, f"pos_{o}") for o in range(m)]
+    pos = [cp.new_int_var(0, m - 1, f"pos_{o}") for o in ops]
     cp.add_all_different(pos)
-    for o in range(m):
+    for i, o in enumerate(ops):
         for t in model.op_inputs[o]:
-            cp.add(pos[int(model.producer[t])] < pos[o])
+            p = local[model.producer[t]]
+            if p >= 0:
+                cp.add(pos[p] < pos[i])
     intervals, demands, cost = [], [], []
+    optional = []  # (keep, end, size, producer's index in the chunk or -1, users' indices, used later)
+    fixed_outputs = []  # (producer's index, size)
     peak = None if model.capacity is not None else cp.new_int_var(model.largest_operator[0],
                                                                   int(model.sizes.sum()), "peak")
     for t in range(model.n):
         size = int(model.sizes[t])
-        p = pos[int(model.producer[t])]
-        users = [pos[int(c)] for c in model.consumers[t]]
-        if not users:
-            intervals.append(cp.new_fixed_size_interval_var(p, 1, f"out_{t}"))
+        p = local[model.producer[t]]
+        users = [pos[local[c]] for c in model.consumers[t] if local[c] >= 0]
+        later = any(local[c] < 0 and not before[c] for c in model.consumers[t])
+        if p < 0 and not (before[model.producer[t]] and (users or later)):
+            continue  # made after the chunk, or dead before it
+        start = pos[p] if p >= 0 else 0
+        if p >= 0 and not users and not later:  # a graph output: resident where made
+            intervals.append(cp.new_fixed_size_interval_var(start, 1, f"out_{t}"))
             demands.append(size)
+            fixed_outputs.append((p, size))
             continue
+        ends = [u + 1 for u in users] + ([m] if later else [])
         end = cp.new_int_var(0, m, f"end_{t}")
-        cp.add_max_equality(end, [u + 1 for u in users])
-        length = cp.new_int_var(2, m, f"len_{t}")
+        cp.add_max_equality(end, ends)
+        length = cp.new_int_var(1, m, f"len_{t}")
         if model.capacity is None:
-            intervals.append(cp.new_interval_var(p, length, end, f"keep_{t}"))
+            intervals.append(cp.new_interval_var(start, length, end, f"keep_{t}"))
             demands.append(size)
             continue
         keep = cp.new_bool_var(f"keep_{t}")
-        intervals.append(cp.new_optional_interval_var(p, length, end, keep, f"keep_{t}"))
+        intervals.append(cp.new_optional_interval_var(start, length, end, keep, f"keep_{t}"))
         demands.append(size)
-        for u in [p, *users]:
+        for u in ([pos[p]] if p >= 0 else []) + users:
             intervals.append(cp.new_optional_fixed_size_interval_var(u, 1, ~keep, f"use_{t}"))
             demands.append(size)
         cost.append(2 * size * (1 - keep))
+        optional.append((keep, end, size, p, [local[c] for c in model.consumers[t] if local[c] >= 0], later))
     if peak is None:
         cp.add_cumulative(intervals, demands, int(model.capacity))
         cp.minimize(sum(cost))
@@ -170,15 +200,50 @@ def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray
         cp.add_cumulative(intervals, demands, peak)
         cp.minimize(peak)
     if hint_order is not None:
-        for step, o in enumerate(hint_order):
-            cp.add_hint(pos[int(o)], step)
-    compiled = CompiledCPSAT(cp, {"pos": pos}, lambda s: np.argsort([s.value(p) for p in pos], kind="stable"),
+        step = np.zeros(m, dtype=np.int64)  # chunk index -> step in the hinted order
+        for i, o in enumerate(o for o in hint_order if local[o] >= 0):
+            cp.add_hint(pos[local[o]], i)
+            step[local[o]] = i
+        if model.capacity is not None:
+            _hint_keeps(cp, step, optional, fixed_outputs, int(model.capacity))
+    compiled = CompiledCPSAT(cp, {"pos": pos},
+                             lambda s: ops[np.argsort([s.value(p) for p in pos], kind="stable")],
                              lambda v: round(v))
     outcome = compiled.run(ctx)
     order = outcome.solution
-    if order is not None and model.order_problem(order):
+    if order is not None and m == model.m and model.order_problem(order):
         order = None
     return RelaxationResult(order, outcome.bound, outcome.status is Status.OPTIMAL)
+
+
+def _hint_keeps(cp: cp_model.CpModel, step: np.ndarray, optional: list, fixed_outputs: list,
+                capacity: int) -> None:
+    """Complete the order hint with keep decisions that fit: all spilled fits (each step holds one
+    operator's tensors), then tensors are kept greedily, most bytes saved per step held first.
+    Hinting positions alone left CP-SAT without any solution on some NASNet chunks."""
+    m = len(step)
+    profile = np.zeros(m + 1, dtype=np.int64)
+    for p, size in fixed_outputs:
+        profile[step[p]] += size
+    spans = []
+    for _keep, _end, size, p, users, later in optional:
+        points = ([step[p]] if p >= 0 else []) + [step[u] for u in users]
+        for x in points:
+            profile[x] += size
+        first = step[p] if p >= 0 else 0
+        last = max([x + 1 for x in points] + ([m] if later else []) + [first + 1])
+        spans.append((first, last, points))
+    by_density = sorted(range(len(optional)), key=lambda i: -optional[i][2] / (spans[i][1] - spans[i][0]))
+    for i in by_density:
+        keep, end, size, *_ = optional[i]
+        first, last, points = spans[i]
+        extra = np.full(last - first, size, dtype=np.int64)
+        extra[np.asarray(points, dtype=np.int64) - first] = 0
+        held = bool((profile[first:last] + extra).max() <= capacity)
+        if held:
+            profile[first:last] += extra
+        cp.add_hint(keep, held)
+        cp.add_hint(end, last)
 
 
 def _peak_plan(model: DnnMemory, order: np.ndarray, ctx: StageContext) -> MemoryPlan | None:
@@ -195,32 +260,77 @@ def _peak_plan(model: DnnMemory, order: np.ndarray, ctx: StageContext) -> Memory
 def solve(model: DnnMemory, ctx: StageContext) -> Outcome:
     incumbent = ctx.incumbent
     order = model.listed_order if incumbent is None else incumbent.order
-    bound, notes = model.bound(), []
+    bound, notes, orders = model.bound(), [], []
     if model.order is None:
-        # without a capacity, placing the relaxation's order is quick: it gets most of the time
+        # without a capacity, placing an order is quick: the orders get most of the time; a large
+        # graph splits that time between the whole-graph relaxation (the bound) and decomposition
         fraction = RELAXATION_SHARE if model.capacity is not None else 0.8
-        share = replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() * fraction), params={})
-        relaxed = order_relaxation(model, share, order)
+        large = model.m > DECOMPOSE_ABOVE
+        seconds = ctx.budget.remaining() * fraction / (2 if large else 1)
+        relaxed = order_relaxation(model, replace(ctx, budget=ctx.budget.slice(seconds), params={}), order)
         if relaxed.bound is not None:
             bound = max(bound, float(relaxed.bound))
         notes.append(f"order relaxation: bound {relaxed.bound}{' (proven)' if relaxed.proven else ''}")
-        if relaxed.order is not None:
-            order = relaxed.order
+        orders += [] if relaxed.order is None else [relaxed.order]
+        if large and not ctx.budget.should_stop():
+            chunked, note = chunked_order(model, order, replace(ctx, budget=ctx.budget.slice(seconds)), CHUNK_SIZES[0])
+            orders.append(chunked)
+            notes.append(note)
     if ctx.budget.interrupted:
         return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
     if model.capacity is None:
-        plan = _peak_plan(model, order, ctx)
-        if plan is None:
-            return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
-        peak = model.evaluate(plan).objective
-        status = Status.OPTIMAL if peak is not None and peak <= bound else Status.FEASIBLE
-        return Outcome(plan, bound, status, ctx.budget.stop_cause(), "; ".join(notes + ["no-spill placement"]))
+        return _peak_plans(model, orders or [order], bound, notes, ctx)
     if model.order is not None:
         outcome = _joint(model, order, incumbent, ctx)
         if outcome.bound is not None:
             bound = max(bound, outcome.bound)
         return Outcome(outcome.solution, bound, outcome.status, outcome.stop, "; ".join([outcome.reason, *notes]))
-    return _free_order(model, _distinct([order, *candidate_orders_of(model, incumbent)]), bound, notes, ctx)
+    outcome = _free_order(model, _distinct([*orders, *candidate_orders_of(model, incumbent)]), bound, notes, ctx)
+    if model.m > DECOMPOSE_ABOVE:
+        outcome = _decomposition_passes(model, outcome, ctx)
+    return outcome
+
+
+def _decomposition_passes(model: DnnMemory, outcome: Outcome, ctx: StageContext) -> Outcome:
+    """While time remains and no proof: re-order the chunks of the best plan's order, with chunk
+    sizes that move the cuts, and keep the joint model's plan when it moves fewer bytes; stop
+    after a round of sizes without a gain."""
+    best = outcome.solution
+    if best is None or outcome.status is not Status.FEASIBLE:
+        return outcome
+    best_cost, passes, stale = model.evaluate(best).objective, 0, 0
+    while stale < len(CHUNK_SIZES) and not ctx.budget.should_stop() and ctx.budget.remaining() > MIN_SECONDS:
+        size = CHUNK_SIZES[(passes + 1) % len(CHUNK_SIZES)]  # the first pass already used CHUNK_SIZES[0]
+        passes += 1
+        order, _ = chunked_order(model, best.order, replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() / 2)),
+                                 size)
+        found = _joint(model, order, None, ctx).solution
+        cost = None if found is None else model.evaluate(found).objective
+        if cost is not None and cost < best_cost:
+            best, best_cost, stale = found, cost, 0
+        else:
+            stale += 1
+    status = Status.OPTIMAL if best_cost <= outcome.bound else Status.FEASIBLE
+    return Outcome(best, outcome.bound, status, ctx.budget.stop_cause(),
+                   f"{outcome.reason}; {passes} more decomposition passes: {best_cost:,} bytes")
+
+
+def _peak_plans(model: DnnMemory, orders: list[np.ndarray], bound: float, notes: list[str],
+                ctx: StageContext) -> Outcome:
+    """Place the no-spill lifetimes of each order in turn, sharing the time; keep the lowest peak."""
+    best, best_peak = None, None
+    for k, order in enumerate(orders):
+        if ctx.budget.should_stop() or (best_peak is not None and best_peak <= bound):
+            break
+        share = replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() / (len(orders) - k)))
+        plan = _peak_plan(model, order, share)
+        peak = None if plan is None else model.evaluate(plan).objective
+        if peak is not None and (best_peak is None or peak < best_peak):
+            best, best_peak = plan, peak
+    if best is None:
+        return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
+    status = Status.OPTIMAL if best_peak <= bound else Status.FEASIBLE
+    return Outcome(best, bound, status, ctx.budget.stop_cause(), "; ".join(notes + ["no-spill placement"]))
 
 
 def candidate_orders_of(model: DnnMemory, incumbent: MemoryPlan | None) -> list[np.ndarray]:
