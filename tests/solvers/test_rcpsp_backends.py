@@ -108,6 +108,15 @@ def test_auto_chain_never_worse_than_its_heuristic_stage(hard_j60):
     assert result.status is Status.FEASIBLE and result.stop is Stop.TIME_LIMIT
 
 
+def test_a_large_project_unproven_at_half_time_ends_in_lns_from_the_best_schedule(hard_j60):
+    model = orkit.load(hard_j60)
+    assert model.n > 50  # above the split size: default search first, then LNS only
+    result = orkit.solve(model, backend=("heuristic", "cpsat"), time_limit=2.0, workers=2)
+    heuristic, cpsat = result.stages
+    assert "then LNS only" in cpsat.reason and result.objective <= heuristic.objective
+    assert result.status is Status.FEASIBLE and model.evaluate(result.solution).feasible
+
+
 def test_every_priority_rule_gives_a_verified_schedule(j301):
     model = orkit.load(j301)
     assert set(priority_rules(model)) == {"LFT", "LST", "MSLK", "MTS", "GRPW", "EST", "SPT"}

@@ -11,6 +11,7 @@ the model's precedence-energy delays as extra start-to-start lags.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -21,6 +22,8 @@ from orkit.models.rcpsp import NO_DEADLINE, RCPSP, RCPSPSolution
 from orkit.solvers.cpsat.common import CompiledCPSAT
 
 MIN_SECONDS = 0.05
+SPLIT_ABOVE = 50  # activities (j30 files have 32, j60 files 62)
+PROOF_SHARE = 0.5  # of the budget for the default, proof-capable search on large projects
 
 
 def compile(model: RCPSP, ctx: StageContext) -> CompiledCPSAT | Outcome:
@@ -137,7 +140,29 @@ def incompatibility_cliques(model: RCPSP, min_size: int = 3) -> list[list[int]]:
 
 
 def solve(model: RCPSP, ctx: StageContext) -> Outcome:
+    """Default search (it proves); on projects above SPLIT_ABOVE activities without a proof by half
+    time, the rest goes to LNS only, warm-started from the best schedule so far. Measured on the
+    six hardest j60 instances at 10 s (two seeds): sum of gaps 29.3 % default, 25.8 % split; j30's
+    proofs, some needing 15-27 s of the default search, are left alone by the size rule."""
     compiled = compile(model, ctx)
     if isinstance(compiled, Outcome):
         return compiled
-    return compiled.run(ctx)
+    if model.n <= SPLIT_ABOVE or ctx.params:  # raw CP-SAT parameters from the user: their search
+        return compiled.run(ctx)
+    first = compiled.run(replace(ctx, budget=ctx.budget.slice(ctx.budget.remaining() * PROOF_SHARE)))
+    if (first.status is not Status.FEASIBLE or first.solution is None or ctx.budget.should_stop()
+            or ctx.budget.remaining() < MIN_SECONDS):
+        return first
+    makespan = int(model.evaluate(first.solution).objective)
+    improve = replace(ctx, incumbent=first.solution, incumbent_objective=makespan, params={"use_lns_only": True})
+    second = compile(model, improve)
+    if isinstance(second, Outcome):  # cannot happen: the first phase's schedule fits its own horizon
+        return first
+    later = second.run(improve)
+    best = later.solution if later.solution is not None else first.solution
+    bounds = [b for b in (first.bound, later.bound, makespan if later.status is Status.OPTIMAL else None)
+              if b is not None]
+    bound = max(bounds) if bounds else None
+    objective = int(model.evaluate(best).objective)
+    status = Status.OPTIMAL if bound is not None and objective <= bound else Status.FEASIBLE
+    return Outcome(best, bound, status, later.stop, f"default search: {first.reason}; then LNS only: {later.reason}")
