@@ -30,7 +30,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
-from orkit.core.result import Status
+from orkit.core.result import Status, Stop
 from orkit.models.dnn import DnnMemory, MemoryPlan
 from orkit.solvers.cpsat.common import CompiledCPSAT
 from orkit.solvers.cpsat.dnn_decompose import CHUNK_SIZES, chunked_order
@@ -311,7 +311,7 @@ def _decomposition_passes(model: DnnMemory, outcome: Outcome, ctx: StageContext)
         else:
             stale += 1
     status = Status.OPTIMAL if best_cost <= outcome.bound else Status.FEASIBLE
-    return Outcome(best, outcome.bound, status, ctx.budget.stop_cause(),
+    return Outcome(best, outcome.bound, status, _stop(ctx),
                    f"{outcome.reason}; {passes} more decomposition passes: {best_cost:,} bytes")
 
 
@@ -328,9 +328,17 @@ def _peak_plans(model: DnnMemory, orders: list[np.ndarray], bound: float, notes:
         if peak is not None and (best_peak is None or peak < best_peak):
             best, best_peak = plan, peak
     if best is None:
-        return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(notes))
+        return Outcome(None, bound, Status.UNKNOWN, _stop(ctx), "; ".join(notes))
     status = Status.OPTIMAL if best_peak <= bound else Status.FEASIBLE
-    return Outcome(best, bound, status, ctx.budget.stop_cause(), "; ".join(notes + ["no-spill placement"]))
+    return Outcome(best, bound, status, _stop(ctx), "; ".join(notes + ["no-spill placement"]))
+
+
+def _stop(ctx: StageContext) -> Stop:
+    """The loops over orders end early when too little time is left to start another solve: that
+    is the time limit, not a completed stage."""
+    if not ctx.budget.interrupted and ctx.budget.remaining() < MIN_SECONDS:
+        return Stop.TIME_LIMIT
+    return ctx.budget.stop_cause()
 
 
 def candidate_orders_of(model: DnnMemory, incumbent: MemoryPlan | None) -> list[np.ndarray]:
@@ -374,6 +382,6 @@ def _free_order(model: DnnMemory, orders: list[np.ndarray], bound: float, notes:
             if cost is not None and (best_cost is None or cost < best_cost):
                 best, best_cost = outcome.solution, cost
     if best is None:
-        return Outcome(None, bound, Status.UNKNOWN, ctx.budget.stop_cause(), "; ".join(reasons + notes))
+        return Outcome(None, bound, Status.UNKNOWN, _stop(ctx), "; ".join(reasons + notes))
     status = Status.OPTIMAL if best_cost <= bound else Status.FEASIBLE
-    return Outcome(best, bound, status, ctx.budget.stop_cause(), "; ".join(reasons + notes))
+    return Outcome(best, bound, status, _stop(ctx), "; ".join(reasons + notes))
