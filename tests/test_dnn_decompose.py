@@ -36,7 +36,7 @@ def context(seconds: float = 10) -> StageContext:
 def test_chunks_cut_between_blocks_and_cover_the_order():
     model = blocks(6)
     order = model.listed_order
-    across = decompose.live_across(model, order)
+    across = model.bytes_across(order)
     assert list(across[:6]) == [1, 11, 20, 11, 2, 1]  # source, make, make, reduce, reduce, join
     parts = decompose.chunks(model, order, 8)
     assert np.array_equal(np.concatenate(parts), order)

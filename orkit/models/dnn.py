@@ -190,10 +190,18 @@ class DnnMemory(Model):
 
     def live_bytes(self, order: np.ndarray) -> np.ndarray:
         """Bytes alive at each step of `order` when nothing is spilled (producer to last use)."""
+        return self._alive(order, through_last_use=True)
+
+    def bytes_across(self, order: np.ndarray) -> np.ndarray:
+        """Bytes that must stay alive (or be spilled) across each boundary of `order`: entry i is
+        between steps i and i + 1 (made at or before i, used after it)."""
+        return self._alive(order, through_last_use=False)
+
+    def _alive(self, order: np.ndarray, through_last_use: bool) -> np.ndarray:
         delta = np.zeros(self.m + 1, dtype=np.int64)
         for t, steps in enumerate(self.use_steps(order)):
             delta[steps[0]] += self.sizes[t]
-            delta[steps[-1] + 1] -= self.sizes[t]
+            delta[steps[-1] + through_last_use] -= self.sizes[t]
         return np.cumsum(delta[:-1])
 
     def with_capacity(self, capacity: int | None) -> DnnMemory:

@@ -167,7 +167,8 @@ def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray
     for t in range(model.n):
         size = int(model.sizes[t])
         p = local[model.producer[t]]
-        users = [pos[local[c]] for c in model.consumers[t] if local[c] >= 0]
+        user_ix = [local[c] for c in model.consumers[t] if local[c] >= 0]
+        users = [pos[i] for i in user_ix]
         later = any(local[c] < 0 and not before[c] for c in model.consumers[t])
         if p < 0 and not (before[model.producer[t]] and (users or later)):
             continue  # made after the chunk, or dead before it
@@ -192,7 +193,7 @@ def order_relaxation(model: DnnMemory, ctx: StageContext, hint_order: np.ndarray
             intervals.append(cp.new_optional_fixed_size_interval_var(u, 1, ~keep, f"use_{t}"))
             demands.append(size)
         cost.append(2 * size * (1 - keep))
-        optional.append((keep, end, size, p, [local[c] for c in model.consumers[t] if local[c] >= 0], later))
+        optional.append((keep, end, size, p, user_ix, later))
     if peak is None:
         cp.add_cumulative(intervals, demands, int(model.capacity))
         cp.minimize(sum(cost))

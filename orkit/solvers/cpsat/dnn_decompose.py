@@ -23,21 +23,10 @@ CHUNK_OPS = 60  # operators per chunk: the order relaxation of a chunk this size
 CHUNK_SIZES = (CHUNK_OPS, 40, 80)  # later passes move the cuts
 
 
-def live_across(model: DnnMemory, order: np.ndarray) -> np.ndarray:
-    """Bytes alive across each boundary of `order`: entry i is between steps i and i + 1."""
-    uses = model.use_steps(order)
-    first = np.array([u[0] for u in uses])
-    last = np.array([u[-1] for u in uses])
-    change = np.zeros(model.m + 1, dtype=np.int64)
-    np.add.at(change, first, model.sizes)
-    np.add.at(change, last, -model.sizes)
-    return np.cumsum(change)[:-1]
-
-
 def chunks(model: DnnMemory, order: np.ndarray, size: int = CHUNK_OPS) -> list[np.ndarray]:
     """Cut `order` into runs of at most `size` operators, each cut at the boundary with the fewest
     bytes alive across it among the last half of the run."""
-    across = live_across(model, order)
+    across = model.bytes_across(order)
     out, start = [], 0
     while model.m - start > size:
         window = np.arange(start + size // 2, start + size)  # cut after step i

@@ -29,6 +29,7 @@ CHECK_SECONDS = 0.05  # wall time between two budget checks
 # per partition). MiniMalloc's three plus area-first; TWA alone places all six challenging
 # instances within 20,000 nodes, the others need millions on some (benchmarks/scratchpad.py)
 PREORDERS = ("TWA", "WAT", "TAW", "AT")
+STATIC_KEYS = "WLAZOCSE"  # preorder letters whose value never changes; T (section load) is recomputed
 MAX_WORK_CELLS = 20_000_000  # int64 cells of work arrays one search may allocate (160 MiB)
 
 
@@ -46,6 +47,7 @@ class Sections:
     ov_ptr: np.ndarray  # CSR: buffers whose lifetimes intersect
     ov_buf: np.ndarray
     crossing: np.ndarray  # per section s: buffers alive in both s and s + 1
+    static_keys: np.ndarray  # preorder key values per letter of STATIC_KEYS (rows) and buffer
 
     @property
     def count(self) -> int:
@@ -70,7 +72,7 @@ class Sections:
                    np.searchsorted(section_of[by_section], every).astype(np.int64), alive.astype(np.int64),
                    np.concatenate([[0], np.cumsum(degree)]).astype(np.int64),
                    np.concatenate(adjacent + [np.zeros(0, np.int64)]).astype(np.int64),
-                   crossing[:count].astype(np.int64))
+                   crossing[:count].astype(np.int64), static_key_matrix(model, last - first, degree))
 
     def work_shape(self, n: int) -> tuple[int, int]:
         """(trail rows, candidate pool size) of one search; MemoryError when above MAX_WORK_CELLS."""
@@ -86,16 +88,17 @@ class Sections:
         return trail_rows, pool_size
 
 
-STATIC_KEYS = "WLAZOCSE"  # preorder letters whose value never changes; T (section load) is recomputed
-
-
-def preorder_keys(model: BufferPlacement, sections: Sections, preorder: str) -> tuple[np.ndarray, np.ndarray]:
-    """The static key matrix (one row per letter of STATIC_KEYS) and the preorder as key codes."""
+def static_key_matrix(model: BufferPlacement, section_counts: np.ndarray, overlaps: np.ndarray) -> np.ndarray:
+    """One row per letter of STATIC_KEYS: lifetime width (W and L), area, size, overlaps, sections,
+    start, end."""
     width = model.ends - model.starts
-    keys = np.stack([width, width, width * model.sizes, model.sizes, np.diff(sections.ov_ptr),
-                     sections.last - sections.first, model.starts, model.ends]).astype(np.int64)
-    codes = np.array([kernels.LOAD_KEY if k == "T" else STATIC_KEYS.index(k) for k in preorder], dtype=np.int64)
-    return keys, codes
+    return np.stack([width, width, width * model.sizes, model.sizes, overlaps, section_counts, model.starts,
+                     model.ends]).astype(np.int64)
+
+
+def preorder_codes(preorder: str) -> np.ndarray:
+    """The preorder's letters as kernel key codes: rows of the static matrix, or the live load."""
+    return np.array([kernels.LOAD_KEY if k == "T" else STATIC_KEYS.index(k) for k in preorder], dtype=np.int64)
 
 
 @dataclass
@@ -129,7 +132,7 @@ class CanonicalSearch:
             "state": np.zeros(4, dtype=np.int64),
         }
         a = self.arrays
-        a["keys"], a["key_codes"] = preorder_keys(self.model, sec, self.preorder)
+        a["key_codes"] = preorder_codes(self.preorder)
         if not kernels.start(sec.count, a["cuts"], a["total"], a["frames"], a["pool"], a["state"]):
             self.done = kernels.FOUND
 
@@ -138,8 +141,8 @@ class CanonicalSearch:
         if self.done != kernels.LIMIT:
             return self.done
         sec, a = self.sections, self.arrays
-        self.done = kernels.search(sec.first, sec.last, a["size"], a["align"], a["rank"], a["keys"], a["key_codes"],
-                                   self.capacity,
+        self.done = kernels.search(sec.first, sec.last, a["size"], a["align"], a["rank"], sec.static_keys,
+                                   a["key_codes"], self.capacity,
                                    sec.start_ptr, sec.start_buf, sec.sec_ptr, sec.sec_buf, sec.ov_ptr, sec.ov_buf,
                                    a["offset"], a["min_offset"], a["floor"], a["total"], a["cuts"], a["stamp"],
                                    a["trail"], a["frames"], a["pool"], a["state"], nodes)
