@@ -22,7 +22,11 @@ class StageContext:
     params: dict[str, Any] = field(default_factory=dict)  # raw backend parameters
     report: Callable[[Progress], None] = lambda p: None
     backend: str = ""
-    is_last: bool = True  # False when later stages follow and want the budget
+    following: tuple[str, ...] = ()  # names of the stages after this one (they want the budget)
+
+    @property
+    def is_last(self) -> bool:
+        return not self.following
 
     def progress(self, objective: Objective | None, bound: float | None) -> None:
         self.report(Progress(self.budget.elapsed(), objective, bound, self.backend))

@@ -190,7 +190,8 @@ def run_stages(
                 why = "no time left" if needs <= 0.01 else f"less than the {needs:g}s it needs to build and search"
                 records.append(StageRecord(name, Status.UNKNOWN, Stop.TIME_LIMIT, reason=f"skipped: {why}"))
                 continue
-            records.append(_run_one(model, name, runner, index == len(stages) - 1, state, budget, seed,
+            following = tuple(later for later, _ in stages[index + 1:])
+            records.append(_run_one(model, name, runner, following, state, budget, seed,
                                     workers, backend_params.get(name, {}), report))
 
     return _finish(model, state, records, budget, seed)
@@ -211,7 +212,7 @@ def _accept_warm_start(model, warm_start, state, records, report, budget) -> Non
                                    reason="rejected: " + "; ".join(evaluation.violations[:3])))
 
 
-def _run_one(model, name, runner, is_last, state, budget, seed, workers, params, report) -> StageRecord:
+def _run_one(model, name, runner, following, state, budget, seed, workers, params, report) -> StageRecord:
     started = time.perf_counter()
     try:
         runner = runner or load_backend(model.problem, name).solve
@@ -219,7 +220,7 @@ def _run_one(model, name, runner, is_last, state, budget, seed, workers, params,
         return StageRecord(name, Status.UNKNOWN, None, reason=f"skipped: {exc}")
     ctx = StageContext(
         budget=budget, incumbent=state.incumbent, incumbent_objective=state.objective, seed=seed,
-        workers=workers, params=dict(params), report=report, backend=name, is_last=is_last,
+        workers=workers, params=dict(params), report=report, backend=name, following=following,
     )
     try:
         outcome = _run_in_thread(runner, model, ctx)

@@ -145,10 +145,12 @@ def test_generator_is_seeded_and_follows_the_recipe():
 
 @pytest.mark.parametrize("seed, tf, rdd", [(0, 0.6, 0.2), (1, 0.4, 1.0), (2, 0.8, 0.6)])
 def test_emmons_dominance_keeps_an_optimum(seed, tf, rdd):
-    """The exact DP with Emmons' precedences and without any dominance must agree."""
+    """The subset DP with Emmons' precedences, without any dominance, and Lawler's decomposition
+    (the default for equal weights) must agree."""
     model = generate(30, tf, rdd, seed=seed)
-    with_rules = orkit.solve(model, backend=("heuristic", "exact"), time_limit=30, workers=1)
-    without = orkit.solve(model, backend=("heuristic", "exact"), time_limit=30, workers=1,
-                          backend_params={"exact": {"dominance": False}})
-    assert with_rules.status is Status.OPTIMAL and without.status is Status.OPTIMAL
-    assert with_rules.objective == without.objective
+    runs = [orkit.solve(model, backend=("heuristic", "exact"), time_limit=30, workers=1,
+                        backend_params={"exact": params})
+            for params in ({"decomposition": False}, {"decomposition": False, "dominance": False}, {})]
+    assert all(run.status is Status.OPTIMAL for run in runs)
+    assert len({run.objective for run in runs}) == 1
+    assert "Lawler" not in runs[0].stages[1].reason and "Lawler decomposition" in runs[2].stages[1].reason

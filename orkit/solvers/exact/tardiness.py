@@ -2,7 +2,10 @@
 
 - Σ w C: Smith's ratio rule is optimal.
 - Σ w U: Lawler & Moore's pseudo-polynomial DP.
-- Σ w T (and Σ T): a Lagrangian bound by subgradient ascent, then a DP over job subsets pruned
+- Σ T (equal weights): Lawler's decomposition as a branch and bound with memory
+  (lawler_decomposition) gets most of the budget; if it does not finish, the weighted method
+  below goes on with the rest.
+- Σ w T: a Lagrangian bound by subgradient ascent, then a DP over job subsets pruned
   by that bound, by precedence dominance and by adjacent interchange (see tardiness_kernels).
   It either proves the incumbent optimal, finds the optimum, or stops at its state limit or the
   budget with the Lagrangian bound as an honest lower bound.
@@ -18,6 +21,7 @@ from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.tardiness import Criterion, Sequence, SingleMachine
 from orkit.solvers.exact import tardiness_kernels as kernels
+from orkit.solvers.exact.lawler_decomposition import LawlerSearch, Stopped, applies
 from orkit.solvers.heuristics.tardiness import improve_best_rule
 from orkit.solvers.tardiness_dominance import dominance_matrix
 
@@ -29,6 +33,8 @@ STRONG_TABLE_WORK = 500_000_000  # n^2 T steps (about a second) for the intercha
 STRONG_TABLE_CELLS = 5_000_000  # n T floats it keeps
 STRONG_TABLE_RATE = 3e8  # n^2 T steps per second, roughly (measured 0.05-0.2 s at n = 100)
 LAWLER_MOORE_MAX_CELLS = 50_000_000
+DECOMPOSITION_MAX_ENTRIES = 3_000_000  # remembered results, ~150 bytes each
+DECOMPOSITION_SHARE = 0.7  # of the remaining budget, for equal weights; the subset DP gets the rest
 
 
 def precedence_masks(model: SingleMachine) -> np.ndarray:
@@ -117,9 +123,19 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     upper = model.cost(best)
     if upper == 0:
         return Outcome(Sequence(best), 0.0, Status.OPTIMAL, Stop.COMPLETED, "zero cost")
+    decomposition = ctx.params.pop("decomposition", True)
+    max_entries = int(ctx.params.pop("max_entries", DECOMPOSITION_MAX_ENTRIES))
+    if decomposition and applies(model):
+        outcome, why = _decomposition(model, best, upper, ctx, max_entries)
+        if outcome is not None:
+            return outcome
+        note_before = why + "; "
+    else:
+        note_before = ""
     iterations = int(ctx.params.pop("lagrangian_iterations", 2000))
     max_states = int(ctx.params.pop("max_states", DEFAULT_MAX_STATES))
     bound, mu, note = lagrangian(model, upper, ctx, iterations)
+    note = note_before + note
     lower = max(0, math.ceil(bound - 1e-6))
     ctx.progress(upper, float(lower))
     if lower >= upper:
@@ -150,6 +166,24 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
         return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED,
                        note + ": nothing beats the incumbent")
     return Outcome(Sequence(best), float(lower), Status.FEASIBLE, ctx.budget.stop_cause(), note)
+
+
+def _decomposition(model: SingleMachine, best: np.ndarray, upper: int, ctx: StageContext,
+                   max_entries: int) -> tuple[Outcome | None, str]:
+    """Lawler's decomposition on a share of the budget: an Outcome when it finishes, else why not."""
+    weight = int(model.weights[0])
+    search = LawlerSearch(model.processing_times, model.due_dates, max_entries)
+    share = ctx.budget.slice(DECOMPOSITION_SHARE * ctx.budget.remaining())
+    try:
+        order = search.solve(upper // weight, share.should_stop)
+    except Stopped as stop:
+        cause = "memory cap" if str(stop) == "memory" else "its share of the time"
+        return None, f"Lawler decomposition stopped by {cause} ({search.nodes:,} nodes)"
+    note = f"Lawler decomposition: {search.nodes:,} nodes, {search.entries:,} remembered results"
+    if order is None:
+        return Outcome(Sequence(best), float(upper), Status.OPTIMAL, Stop.COMPLETED,
+                       note + ": nothing beats the incumbent"), ""
+    return Outcome(Sequence(order), float(model.cost(order)), Status.OPTIMAL, Stop.COMPLETED, note), ""
 
 
 def solve(model: SingleMachine, ctx: StageContext) -> Outcome:
