@@ -20,7 +20,7 @@ import numpy as np
 
 from orkit.models.tardiness import Criterion, SingleMachine
 
-CHECK_EVERY = 512  # nodes between two calls of should_stop
+CHECK_EVERY = 64  # candidate positions between two calls of should_stop (one costs O(n))
 
 
 class Stopped(Exception):
@@ -110,11 +110,11 @@ class LawlerSearch:
             self._remember(key, start, lower, False, -1)
             return None
         self.nodes += 1
-        if self.nodes % CHECK_EVERY == 0 and self._should_stop():
-            raise Stopped("budget")
         candidates = []
         clock, seen_longest = start, False
         for position, job in enumerate(jobs):
+            if position % CHECK_EVERY == 0 and self._should_stop():
+                raise Stopped("budget")
             if job == longest:
                 seen_longest = True
             else:
