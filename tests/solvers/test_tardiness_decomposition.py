@@ -78,7 +78,7 @@ def test_unfinished_decomposition_hands_over_to_the_subset_dp():
                          backend_params={"exact": {"max_entries": 5}})
     assert result.status is Status.OPTIMAL
     reason = result.stages[1].reason
-    assert "stopped by memory cap" in reason and "Lagrangian bound" in reason
+    assert "stopped by the memory cap" in reason and "Lagrangian bound" in reason
 
 
 def test_large_unweighted_instance_is_proven():

@@ -110,6 +110,8 @@ def lagrangian(model: SingleMachine, upper: int, ctx: StageContext, iterations: 
         done += its
         if exact or its < step:
             break
+    if done == 0:
+        return 0.0, best_mu, "no time for a Lagrangian bound"
     return best, best_mu, f"Lagrangian bound {best:.1f} after {done} subgradient steps"
 
 
@@ -181,7 +183,10 @@ def _decomposition(model: SingleMachine, best: np.ndarray, upper: int, ctx: Stag
     try:
         order = search.solve(upper // weight, share.should_stop)
     except Stopped as stop:
-        cause = "memory cap" if str(stop) == "memory" else "its share of the time"
+        if ctx.budget.interrupted:
+            return Outcome(Sequence(best), None, Status.FEASIBLE, Stop.INTERRUPTED,
+                           f"Lawler decomposition interrupted after {search.nodes:,} nodes"), ""
+        cause = "the memory cap" if str(stop) == "memory" else "its share of the time"
         return None, f"Lawler decomposition stopped by {cause} ({search.nodes:,} nodes)"
     note = f"Lawler decomposition: {search.nodes:,} nodes, {search.entries:,} remembered results"
     if order is None:
