@@ -13,6 +13,7 @@ start moves later and rises by at most one per job and time unit).
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Callable
 
@@ -57,6 +58,7 @@ class LawlerSearch:
         for r, i in enumerate(by_length):
             self.rank[i] = r
         self.memory: dict[tuple[int, int, int], dict[int, tuple[int, bool, int]]] = {}
+        self.starts: dict[tuple[int, int, int], list[int]] = {}  # each set's remembered start times, sorted
         self.entries = 0
         self.max_entries = max_entries
         self.nodes = 0
@@ -83,12 +85,17 @@ class LawlerSearch:
         longest = max(jobs, key=self.rank.__getitem__)
         return (jobs[0], jobs[-1], self.rank[longest]), longest
 
-    def _remembered_bound(self, known: dict[int, tuple[int, bool, int]], start: int, size: int) -> int:
+    def _remembered_bound(self, key: tuple[int, int, int], start: int, size: int) -> int:
+        """From the nearest remembered start times on either side (scanning all of them cost more
+        than the nodes it saved)."""
+        known, starts = self.memory[key], self.starts[key]
+        at = bisect.bisect_right(starts, start)
         best = 0
-        for other, (value, _, _) in known.items():
-            bound = value if other <= start else value - size * (other - start)
-            if bound > best:
-                best = bound
+        if at > 0:
+            best = known[starts[at - 1]][0]
+        if at < len(starts):
+            later = starts[at]
+            best = max(best, known[later][0] - size * (later - start))
         return best
 
     def _search(self, jobs: list[int], start: int, upper: int) -> int | None:
@@ -105,7 +112,7 @@ class LawlerSearch:
                 return hit[0] if hit[0] < upper else None
         lower = spt_edd_bound([p[i] for i in jobs], [d[i] for i in jobs], start)
         if known and lower < upper:
-            lower = max(lower, self._remembered_bound(known, start, len(jobs)))
+            lower = max(lower, self._remembered_bound(key, start, len(jobs)))
         if lower >= upper:
             self._remember(key, start, lower, False, -1)
             return None
@@ -154,6 +161,7 @@ class LawlerSearch:
         known = self.memory.setdefault(key, {})
         previous = known.get(start)
         if previous is None:
+            bisect.insort(self.starts.setdefault(key, []), start)
             self.entries += 1
             if self.entries > self.max_entries:
                 raise Stopped("memory")
