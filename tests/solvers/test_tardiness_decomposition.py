@@ -95,3 +95,21 @@ def test_huge_instance_skips_the_dominance_relation_it_has_no_time_for():
                          backend_params={"exact": {"decomposition": False}})
     assert result.status is Status.FEASIBLE and result.objective is not None
     assert "no time left for the dominance relation of 1500 jobs" in result.stages[0].reason
+
+
+def test_stepping_the_compiled_search_one_node_at_a_time_gives_the_same_search():
+    """The search keeps all its state in the caller's arrays: tiny quotas change nothing."""
+    from orkit.solvers.exact import lawler_kernels as kernels
+
+    model = generate(60, 0.6, 0.2, seed=4)
+    runs = []
+    for quota in (1, 10 ** 9):
+        search = LawlerSearch(model.processing_times, model.due_dates)
+        args = (search.p, search.d, search.rank, search.by_rank, search.memory)
+        frames, cands = kernels.start(*args, search.frames, search.state, search.cands, 10 ** 12)
+        calls = 0
+        while search.state[4] == 0:
+            frames, cands = kernels.search(*args, frames, search.state, cands, quota, 10 ** 7)
+            calls += 1
+        runs.append((int(search.state[5]), search.nodes, search.entries, calls))
+    assert runs[0][:3] == runs[1][:3] and runs[0][3] > 100 * runs[1][3]

@@ -28,7 +28,7 @@ MIN_SEARCH_SHARE = 0.9
 MIN_SEARCH_SECONDS = 1.0
 MIN_SEARCH_SECONDS_PER_N3 = 1e-5  # small instances need far less: 0.08 s at n = 20, 1 s from n = 47
 # Lawler's decomposition (the exact stage, equal weights) finds and proves tt100 optima from any
-# start in at most ~0.15 s: before it, a short search is enough (tt100 at 1 s: 41 proven after
+# start in at most ~0.02 s: before it, a short search is enough (tt100 at 1 s: 41 proven after
 # the long search, 200 after stopping at 50 stalled kicks).
 STALL_BEFORE_DECOMPOSITION = 50
 # Kicks grow stronger the longer the search stalls (tt100 #22 stays at 48010 > 47966 for 5 s
