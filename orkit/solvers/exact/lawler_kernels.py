@@ -175,46 +175,35 @@ def search(p, d, rank, by_rank, memory, frames, state, cands, quota, max_entries
                     frames[depth - 1, PHASE] += 1
                 continue
             row = frames[here, OFFSET] + idx
+            side_a, side_b, side_start = frames[here, A], cands[row, C_POS], frames[here, START]
             limit = frames[here, BEST] - cands[row, C_OWN] - cands[row, C_RIGHT]
-            frames[here, PHASE] = 1
-            result, depth, top, frames, cands = _enter(p, d, rank, by_rank, memory, frames, depth, cands, top,
-                                                       frames[here, A], cands[row, C_POS], frames[here, R],
-                                                       frames[here, START], limit)
-            spent += 1
-            if result == PUSHED:
-                nodes += 1
-            else:
-                returned = result
-                frames[here, PHASE] = 2
-            continue
-        if phase == 2:
+            wait = 1
+        elif phase == 2:
             frames[here, LEFT] = returned
             frames[here, PHASE] = 3
             continue
-        row = frames[here, OFFSET] + frames[here, NEXT]
-        if phase == 3:
-            if frames[here, LEFT] == NONE:
+        else:
+            row = frames[here, OFFSET] + frames[here, NEXT]
+            if phase == 3 and frames[here, LEFT] != NONE:
+                side_a, side_b, side_start = cands[row, C_POS] + 1, frames[here, B], cands[row, C_FINISH]
+                limit = frames[here, BEST] - cands[row, C_OWN] - frames[here, LEFT]
+                wait = 4
+            else:  # phase 5, or a left side with nothing below its limit: next candidate
+                if phase == 5 and returned != NONE:
+                    frames[here, BEST] = frames[here, LEFT] + cands[row, C_OWN] + returned
+                    frames[here, SPLIT] = cands[row, C_POS]
                 frames[here, NEXT] += 1
                 frames[here, PHASE] = 0
                 continue
-            limit = frames[here, BEST] - cands[row, C_OWN] - frames[here, LEFT]
-            frames[here, PHASE] = 4
-            result, depth, top, frames, cands = _enter(p, d, rank, by_rank, memory, frames, depth, cands, top,
-                                                       cands[row, C_POS] + 1, frames[here, B], frames[here, R],
-                                                       cands[row, C_FINISH], limit)
-            spent += 1
-            if result == PUSHED:
-                nodes += 1
-            else:
-                returned = result
-                frames[here, PHASE] = 5
-            continue
-        # phase 5 (1 and 4 only wait under a child frame)
-        if returned != NONE:
-            frames[here, BEST] = frames[here, LEFT] + cands[row, C_OWN] + returned
-            frames[here, SPLIT] = cands[row, C_POS]
-        frames[here, NEXT] += 1
-        frames[here, PHASE] = 0
+        frames[here, PHASE] = wait
+        result, depth, top, frames, cands = _enter(p, d, rank, by_rank, memory, frames, depth, cands, top,
+                                                   side_a, side_b, frames[here, R], side_start, limit)
+        spent += 1
+        if result == PUSHED:
+            nodes += 1
+        else:
+            returned = result
+            frames[here, PHASE] = wait + 1
     state[0], state[1], state[2], state[3] = depth, top, returned, nodes
     if depth == 0 and state[4] == 0:
         state[4] = 1
