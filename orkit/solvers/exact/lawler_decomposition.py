@@ -6,7 +6,9 @@ due date of the last job ahead of it, or at or after the due date of the next jo
 dominated (Potts & Van Wassenhove 1982). Both sides are again "the jobs of EDD positions [a, b]
 shorter than some job, started at t", so every result is remembered under (a, b, longest, t).
 A subproblem is cut when a lower bound reaches the cost it may still use; the bound is remembered
-too. Lower bound: completion times of the jobs in SPT order against due dates in EDD order.
+too. Lower bounds: completion times of the jobs in SPT order against due dates in EDD order, and
+the same job set's latest remembered result at another start time (the optimum never falls when
+the start moves later, and rises by at most one per job and time unit).
 The search itself is compiled and resumable (lawler_kernels); this module sizes its calls to the
 budget.
 """

@@ -15,6 +15,7 @@ from numba.typed import Dict
 KEY = types.UniTuple(types.int64, 4)
 ENTRY = types.UniTuple(types.int64, 3)
 NONE = -1  # "no sequence cheaper than the limit"
+LATEST = -1  # start field of the key under which a set keeps its latest remembered (start, value)
 PUSHED = -2  # a frame was pushed; its result comes later
 
 # frame fields
@@ -64,6 +65,7 @@ def _describe(rank, a, b, r):
 
 @njit(cache=True)
 def _remember(memory, key, value, exact, split):
+    memory[(key[0], key[1], key[2], LATEST)] = (key[3], value, 0)
     if key in memory:
         old = memory[key]
         if old[1] == 1 or (exact == 0 and old[0] >= value):
@@ -89,6 +91,10 @@ def _enter(p, d, rank, by_rank, memory, frames, depth, cands, top, a, b, r, star
         if hit[1] == 1:
             return (hit[0] if hit[0] < upper else NONE), depth, top, frames, cands
         lower = max(lower, hit[0])
+    latest = (first, last, rk, LATEST)
+    if lower < upper and latest in memory:  # the same set remembered from another start time
+        other, value, _ = memory[latest]
+        lower = max(lower, value if other <= start else value - size * (other - start))
     if lower >= upper:
         _remember(memory, key, lower, 0, -1)
         return NONE, depth, top, frames, cands
