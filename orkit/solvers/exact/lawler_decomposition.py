@@ -25,6 +25,7 @@ from orkit.solvers.exact import lawler_kernels as kernels
 
 SECONDS_PER_CALL = 0.05  # between two budget checks
 FIRST_QUOTA = 256  # node expansions in the first call; later calls are sized from the measured rate
+MAX_ENTRIES = 3_000_000  # remembered results (~100 bytes each) before the search gives up
 
 
 class Stopped(Exception):
@@ -40,7 +41,7 @@ def applies(model: SingleMachine) -> bool:
 class LawlerSearch:
     """Exact total tardiness for jobs all available at time 0 (unit weights)."""
 
-    def __init__(self, processing: np.ndarray, due: np.ndarray, max_entries: int = 3_000_000):
+    def __init__(self, processing: np.ndarray, due: np.ndarray, max_entries: int = MAX_ENTRIES):
         n = len(processing)
         processing, due = np.asarray(processing, np.int64), np.asarray(due, np.int64)
         self.edd = np.lexsort((np.arange(n), processing, due))  # by due date, then length, then index

@@ -19,8 +19,8 @@ LATEST = -1  # start field of the key under which a set keeps its latest remembe
 PUSHED = -2  # a frame was pushed; its result comes later
 
 # frame fields
-A, B, R, START, UPPER, BEST, SPLIT, LONGEST, OFFSET, COUNT, NEXT, PHASE, LEFT, LOWER, FIRST, LAST = range(16)
-FIELDS = 16
+A, B, R, START, UPPER, BEST, SPLIT, OFFSET, COUNT, NEXT, PHASE, LEFT, LOWER = range(13)  # A, B: first, last
+FIELDS = 13
 # candidate fields
 C_BOUND, C_POS, C_FINISH, C_OWN, C_RIGHT = range(5)
 
@@ -144,8 +144,7 @@ def _enter(p, d, rank, by_rank, memory, frames, depth, cands, top, a, b, r, star
         frames = bigger
     f = frames[depth]
     f[A], f[B], f[R], f[START], f[UPPER], f[BEST], f[SPLIT] = first, last, rk, start, upper, upper, -1
-    f[LONGEST], f[OFFSET], f[COUNT], f[NEXT], f[PHASE], f[LEFT], f[LOWER] = longest, top, count, 0, 0, 0, lower
-    f[FIRST], f[LAST] = first, last
+    f[OFFSET], f[COUNT], f[NEXT], f[PHASE], f[LEFT], f[LOWER] = top, count, 0, 0, 0, lower
     return PUSHED, depth + 1, top + count, frames, cands
 
 
@@ -168,7 +167,7 @@ def search(p, d, rank, by_rank, memory, frames, state, cands, quota, max_entries
         if phase == 0:
             idx = frames[here, NEXT]
             if idx >= frames[here, COUNT] or cands[frames[here, OFFSET] + idx, C_BOUND] >= frames[here, BEST]:
-                key = (frames[here, FIRST], frames[here, LAST], frames[here, R], frames[here, START])
+                key = (frames[here, A], frames[here, B], frames[here, R], frames[here, START])
                 if frames[here, SPLIT] >= 0:
                     _remember(memory, key, frames[here, BEST], 1, frames[here, SPLIT])
                     returned = frames[here, BEST]

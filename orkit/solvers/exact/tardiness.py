@@ -21,7 +21,7 @@ from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.tardiness import Criterion, Sequence, SingleMachine
 from orkit.solvers.exact import tardiness_kernels as kernels
-from orkit.solvers.exact.lawler_decomposition import LawlerSearch, Stopped, applies
+from orkit.solvers.exact.lawler_decomposition import MAX_ENTRIES, LawlerSearch, Stopped, applies
 from orkit.solvers.heuristics.tardiness import improve_best_rule
 from orkit.solvers.tardiness_dominance import dominance_matrix
 
@@ -34,7 +34,6 @@ STRONG_TABLE_CELLS = 5_000_000  # n T floats it keeps
 STRONG_TABLE_RATE = 3e8  # n^2 T steps per second, roughly (measured 0.05-0.2 s at n = 100)
 LAWLER_MOORE_MAX_CELLS = 50_000_000
 DOMINANCE_RATE = 3e8  # n^3 per second for the transitive closure of the dominance relation (86 s at n = 3000)
-DECOMPOSITION_MAX_ENTRIES = 3_000_000  # remembered results, ~150 bytes each
 DECOMPOSITION_SHARE = 0.9  # of the remaining budget, for equal weights; the Lagrangian bound and subset DP get the rest
 # (when the decomposition does not finish, n is large and they rarely prove: n = 300 proved at 0.9, not at 0.7)
 
@@ -128,7 +127,7 @@ def solve_tardiness(model: SingleMachine, ctx: StageContext) -> Outcome:
     if upper == 0:
         return Outcome(Sequence(best), 0.0, Status.OPTIMAL, Stop.COMPLETED, "zero cost")
     decomposition = ctx.params.pop("decomposition", True)
-    max_entries = int(ctx.params.pop("max_entries", DECOMPOSITION_MAX_ENTRIES))
+    max_entries = int(ctx.params.pop("max_entries", MAX_ENTRIES))
     if decomposition and applies(model):
         outcome, why = _decomposition(model, best, upper, ctx, max_entries)
         if outcome is not None:
