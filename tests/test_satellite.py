@@ -138,6 +138,31 @@ def test_the_default_chain_proves_the_shipped_instance():
     assert result.objective == orkit.solve(orkit.load(SMALL), backend="cpsat", time_limit=30).objective
 
 
+SEPARATE = dict(modes=(Mode("fs", switch=5),), windows=(
+    Window(0, (0,), 0, 100), Window(1, (0,), 50, 200), Window(0, (1,), 110, 300), Window(1, (1,), 400, 700)))
+
+
+@pytest.mark.parametrize("changes, groups", [
+    (dict(SEPARATE), [[0], [1]]),  # s0 leaves A 10 s before it reaches B: more than its switch time
+    (dict(SEPARATE, modes=(Mode("fs", switch=20),)), [[0, 1]]),  # ... but less than this one
+    (dict(SEPARATE, modes=(Mode("fs", switch=5, max_links=2),)), [[0, 1]]),  # caps count over both stations
+    (dict(SEPARATE, windows=SEPARATE["windows"] + (Window(1, (0, 1), 800, 900),)), [[0, 1]]),  # an array
+    (dict(SEPARATE, windows=SEPARATE["windows"][:2] + (Window(0, (1,), 110, 115),)), [[0]]),  # B: no usable window
+])
+def test_station_groups_follow_the_rules_that_join_stations(changes, groups):
+    assert tiny(**changes).station_groups() == groups
+
+
+def test_groups_are_solved_apart_and_add_up():
+    model = tiny(**SEPARATE)
+    sub, windows = model.restricted([1])
+    assert [model.windows[k].satellite for k in windows] == [0, 1] and len(sub.satellites) == 2
+    result = orkit.solve(model, backend=("decomposition", "cpsat"), time_limit=20, seed=0)
+    whole = orkit.solve(model, backend="cpsat", time_limit=20, seed=0)  # one model over both stations
+    assert result.status.name == "OPTIMAL" and whole.status.name == "OPTIMAL" and result.objective == whole.objective
+    assert "2 groups" in result.stages[0].reason
+
+
 @pytest.mark.parametrize("backend", ["heuristic", "evolution", "decomposition"])
 def test_heuristic_stages_return_verified_plans(backend):
     model = orkit.load(SMALL)

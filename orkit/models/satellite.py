@@ -368,6 +368,65 @@ class LinkScheduling(Model):
             total += self.satellites[s].weight * covered
         return float(total)
 
+    def station_groups(self) -> list[list[int]]:
+        """Stations that share a rule, as groups solvable apart: two stations are joined by a
+        satellite they could both hold within its switch time, a window over both (an array), or a
+        satellite with caps seen by both. Only usable windows count; stations without any are left out."""
+        parent = list(range(len(self.stations)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        def join(stations) -> None:
+            first = find(stations[0])
+            for i in stations[1:]:
+                parent[find(i)] = first
+
+        a = self.arrays
+        for s, ks in enumerate(self.windows_of_satellite):
+            ks = ks[self.usable[ks]]
+            if not len(ks):
+                continue
+            mode = self.mode_of[s]
+            if mode.max_links is not None or mode.max_time is not None:
+                join([i for k in ks for i in self.windows[k].stations])
+                continue
+            ks = ks[np.argsort(a["rise"][ks], kind="stable")]
+            reach = -1  # latest set + switch among the windows so far; a later rise before it overlaps
+            previous = None
+            for k in ks:
+                join(self.windows[k].stations)
+                if previous is not None and a["rise"][k] < reach:
+                    join([self.windows[previous].stations[0], self.windows[k].stations[0]])
+                if a["set"][k] + mode.switch > reach:
+                    reach, previous = a["set"][k] + mode.switch, k
+        groups: dict[int, list[int]] = {}
+        for i in sorted({i for k in np.flatnonzero(self.usable) for i in self.windows[k].stations}):
+            groups.setdefault(find(i), []).append(i)
+        return list(groups.values())
+
+    def restricted(self, stations: list[int]) -> tuple[LinkScheduling, np.ndarray]:
+        """The instance as `stations` see it (their windows and the satellites those carry), with each
+        kept window's index here. Exact for a whole group of `station_groups`."""
+        keep = set(stations)
+        windows = np.array([k for k, w in enumerate(self.windows) if keep.issuperset(w.stations)], dtype=np.int64)
+        satellites = sorted({self.windows[k].satellite for k in windows})
+        sat_index = {s: j for j, s in enumerate(satellites)}
+        st_index = {i: j for j, i in enumerate(stations)}
+        sub = LinkScheduling(
+            stations=tuple(self.stations[i] for i in stations),
+            satellites=tuple(self.satellites[s] for s in satellites),
+            windows=tuple(Window(sat_index[self.windows[k].satellite],
+                                 tuple(st_index[i] for i in self.windows[k].stations),
+                                 self.windows[k].rise, self.windows[k].set) for k in windows),
+            horizon=self.horizon, modes=self.modes, min_duration=self.min_duration,
+            name=f"{self.name} [{', '.join(self.stations[i].name for i in stations)}]",
+            epoch=self.epoch)
+        return sub, windows
+
     def assign_antennas(self, links: list[tuple[int, int, int]]) -> LinkPlan:
         """A plan from (window, start, end) triples: each station's antennas given greedily in order of
         occupation start (optimal for interval graphs). Links that find no antenna keep -1, which

@@ -16,13 +16,16 @@ then one link per window, caps, and the greedy packer fills what is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
+from orkit.core.budget import Budget
+from orkit.core.chain import run_stages
 from orkit.core.result import Status
-from orkit.models.satellite import COMPACT_MODEL_WINDOWS, LinkScheduling
+from orkit.models.satellite import COMPACT_MODEL_WINDOWS, Link, LinkPlan, LinkScheduling
 from orkit.solvers.exact.satellite_kernels import prefix_values, station_dp
 from orkit.solvers.heuristics.satellite import quality_order
 from orkit.solvers.heuristics.satellite_packing import Packer
@@ -215,17 +218,33 @@ def _blocks(pieces: Pieces, held: list[list[tuple[int, int]]]):
     return (np.array(firsts, np.int64), np.array(counts, np.int64), np.array(lo, np.int64), np.array(hi, np.int64))
 
 
-def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
-    budget = ctx.budget
+@dataclass
+class PriceSearch:
+    """What the price iterations reached on one (sub-)instance."""
+
+    best: Packer | None  # the best plan built from prices, if it beat the value it started from
+    value: int  # its value, or the starting value
+    bound: float  # whole-second upper bound
+    iterations: int
+    segments: int
+
+    @property
+    def proven(self) -> bool:
+        return self.value >= self.bound
+
+
+def price_search(model: LinkScheduling, budget: Budget, seconds: float, start_value: int = 0,
+                 report: Callable[[int, float], None] | None = None) -> PriceSearch:
+    """Subgradient steps on the contested-segment prices for `seconds`, building a plan every few
+    steps (reported as (value, bound)); stops early once a plan meets the bound or the bound stalls."""
     decomposition = StationDecomposition(model)
     prices = np.zeros(len(decomposition.seg_len))
     best_bound = float(model.bound())
     best: Packer | None = None
-    best_value = ctx.incumbent_objective if ctx.incumbent_objective is not None else 0
+    best_value = start_value
     scale, stall, iterations, since_better = 1.0, 0, 0, 0
     stations = list(range(len(model.stations)))
-    alone = ctx.is_last or model.usable.sum() > COMPACT_MODEL_WINDOWS  # later stages would skip
-    deadline = budget.elapsed() + (budget.remaining() if alone else SHARE_WHEN_FOLLOWED * budget.remaining())
+    deadline = budget.elapsed() + seconds
     while not budget.should_stop() and budget.elapsed() < deadline and since_better < PATIENCE:
         iterations += 1
         since_better += 1
@@ -244,7 +263,8 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
             packer = decomposition.primal(prices, order)
             if packer.value > best_value:
                 best, best_value = packer, packer.value
-            ctx.progress(best_value, float(np.floor(best_bound + 1e-6)))
+            if report is not None:
+                report(best_value, float(np.floor(best_bound + 1e-6)))
         if best_value >= np.floor(best_bound + 1e-6) or scale < MIN_STEP_SCALE:
             break
         norm = float(subgradient @ subgradient)
@@ -252,10 +272,58 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
             break  # the relaxed solution respects every satellite: it is optimal for the relaxation
         step = scale * (bound - best_value) / norm
         prices = np.maximum(0.0, prices + step * subgradient)
-    bound = float(np.floor(best_bound + 1e-6))
-    plan = best.plan() if best is not None else None
-    proven = plan is not None and best_value >= bound
-    reason = (f"station decomposition: {iterations} price iterations over {len(decomposition.seg_len)} contested "
-              f"segments; bound {bound:.0f}")
-    return Outcome(plan, bound, Status.OPTIMAL if proven else Status.FEASIBLE if plan else Status.UNKNOWN,
+    return PriceSearch(best, best_value, float(np.floor(best_bound + 1e-6)), iterations, len(decomposition.seg_len))
+
+
+def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
+    groups = model.station_groups()
+    if len(groups) > 1:
+        return solve_by_groups(model, ctx, groups)
+    budget = ctx.budget
+    alone = ctx.is_last or model.usable.sum() > COMPACT_MODEL_WINDOWS  # later stages would skip
+    start_value = ctx.incumbent_objective if ctx.incumbent_objective is not None else 0
+    search = price_search(model, budget, budget.remaining() * (1.0 if alone else SHARE_WHEN_FOLLOWED), start_value,
+                          ctx.progress)
+    plan = search.best.plan() if search.best is not None else None
+    proven = plan is not None and search.proven
+    reason = (f"station decomposition: {search.iterations} price iterations over {search.segments} contested "
+              f"segments; bound {search.bound:.0f}")
+    return Outcome(plan, search.bound, Status.OPTIMAL if proven else Status.FEASIBLE if plan else Status.UNKNOWN,
+                   budget.stop_cause(), reason)
+
+
+def solve_by_groups(model: LinkScheduling, ctx: StageContext, groups: list[list[int]]) -> Outcome:
+    """Each group of interacting stations is an instance of its own, solved by this stage and the
+    stages after it in the chain; plans and bounds add up. Smaller groups go first (most are proven
+    at once) and each gets the time left in proportion to its usable windows."""
+    budget = ctx.budget
+    incumbent = ctx.incumbent.links if ctx.incumbent is not None else ()
+    parts = sorted((model.restricted(stations) for stations in groups), key=lambda part: int(part[0].usable.sum()))
+    windows_left = sum(int(sub.usable.sum()) for sub, _ in parts)
+    stages = [(name, None) for name in ("decomposition", *ctx.following)]
+    links: list[Link] = []
+    bound, proven = 0.0, 0
+    for sub, index in parts:
+        size = int(sub.usable.sum())
+        local = {int(k): j for j, k in enumerate(index)}
+        plan = LinkPlan(tuple(Link(local[link.window], link.start, link.end, link.antennas)
+                              for link in incumbent if link.window in local))
+        group_bound = float(sub.bound())
+        if not budget.should_stop():
+            result = run_stages(sub, stages, budget=budget.slice(budget.remaining() * size / max(1, windows_left)),
+                                warm_start=plan, seed=ctx.seed, workers=ctx.workers)
+            if result.solution is not None:
+                plan = result.solution
+            if result.bound is not None:
+                group_bound = float(result.bound)
+            proven += result.status is Status.OPTIMAL
+        windows_left -= size
+        bound += group_bound
+        links += [Link(int(index[link.window]), link.start, link.end, link.antennas) for link in plan.links]
+    done = proven == len(parts)
+    sizes = ", ".join(str(len(g)) for g in sorted(groups, key=len, reverse=True))
+    chain = " + ".join(name for name, _ in stages)
+    reason = (f"{len(parts)} groups of interacting stations ({sizes} stations), each by {chain}: "
+              f"{proven} proven; bound {bound:.0f}")
+    return Outcome(LinkPlan(tuple(links)), bound, Status.OPTIMAL if done else Status.FEASIBLE,
                    budget.stop_cause(), reason)
