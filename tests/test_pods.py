@@ -17,6 +17,7 @@ from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
 from orkit.solvers.heuristics.kube_default import DefaultScheduler
 from orkit.solvers.heuristics.pods import valid_current
+from orkit.solvers.pods_classes import group, least_disruptive_nodes
 from tests.conftest import INSTANCES
 from tests.test_cli import run
 
@@ -250,3 +251,19 @@ def test_compile_takes_a_side_constraint_that_every_tier_step_keeps(tmp_path):
     assert capped.objective < free.objective  # the cap costs something on this cluster
     compiled.export(tmp_path / "pods.pb.txt")
     assert (tmp_path / "pods.pb.txt").stat().st_size > 0
+
+
+def test_node_contents_go_where_they_keep_running_pods():
+    # three identical nodes; a solver's counts put each node's running pods on another node
+    model = small([(6, 1), (5, 1), (4, 1), (5, 5)], capacity=[(10, 10)] * 3, running=[0, 1, 2, None])
+    k = group(model, np.zeros(model.n_pods, bool))
+    rotated = k.counts(np.array([1, 2, 0, 2]), model.n_nodes)
+    assert model.evaluate(k.assignment(model, rotated)).objective == (4, -6)
+    best = least_disruptive_nodes(k, rotated)
+    assert (best.sum(axis=1) == rotated.sum(axis=1)).all()  # the same pods placed
+    assert model.evaluate(k.assignment(model, best)).objective == (4, 0)
+    # contents only go where they fit: {p0, p2} cannot go to the small node, so p0 and p1 still move
+    tight = small([(5, 1), (4, 1), (5, 2)], capacity=[(10, 10), (6, 10)], running=[1, 0, None])
+    k = group(tight, np.zeros(tight.n_pods, bool))
+    counts = k.counts(np.array([0, 1, 0]), tight.n_nodes)
+    assert tight.evaluate(k.assignment(tight, least_disruptive_nodes(k, counts))).objective == (3, -4)

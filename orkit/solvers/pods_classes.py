@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Protocol
 
 import numpy as np
+from ortools.graph.python import linear_sum_assignment
 
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
@@ -115,6 +116,33 @@ def group(model: Cluster, fixed_mask: np.ndarray) -> PodClasses:
         free=free,
         fixed=fixed,
     )
+
+
+def least_disruptive_nodes(k: PodClasses, counts: np.ndarray) -> np.ndarray:
+    """The same node contents (class counts per node) handed to the nodes where they keep the most
+    running pods in place: an assignment problem over (content, node) pairs where the content fits
+    and is admissible. Placed pods per class do not change; disruption never grows (the identity is
+    one of the assignments). Solvers return any of many symmetric packings; this picks the best."""
+    n_nodes = counts.shape[1]
+    if n_nodes < 2 or not k.running.any():
+        return counts
+    contents = counts.T  # [content, class]
+    fits = ((contents @ k.demand)[:, None, :] <= k.free[None, :, :]).all(axis=2)  # [content, node]
+    cap = np.where(k.allowed, k.size[:, None], k.running)  # [class, node]: pods that may be there
+    keeps = np.zeros((n_nodes, n_nodes), dtype=np.int64)
+    for j in range(n_nodes):
+        present = np.flatnonzero(contents[j])
+        fits[j] &= (contents[j, present, None] <= cap[present]).all(axis=0)
+        keeps[j] = np.minimum(contents[j, present, None], k.running[present]).sum(axis=0)
+    solver = linear_sum_assignment.SimpleLinearSumAssignment()
+    left, right = np.nonzero(fits)
+    solver.add_arcs_with_cost(left, right, -keeps[left, right])
+    if solver.solve() != solver.OPTIMAL:
+        return counts
+    result = np.empty_like(counts)
+    for j in range(n_nodes):
+        result[:, solver.right_mate(j)] = contents[j]
+    return result
 
 
 def incumbent_assignment(model: Cluster, ctx: StageContext) -> np.ndarray:
@@ -252,6 +280,8 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
             solves += 1
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
             found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
+            if found is not None:
+                found = least_disruptive_nodes(k, found)
             sign = -1 if step.kind == "disrupt" else 1
             if found is not None and (best is None
                                       or sign * goals.value(step, found) >= sign * goals.value(step, best)):
