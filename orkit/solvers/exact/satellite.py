@@ -176,12 +176,7 @@ class StationDecomposition:
                 segments = _subset_segments(self.piece_segments[i], keep)
                 blocked = _blocks(sub, held)
                 _, links = self._run(sub, prices, segments, blocked)
-                best: dict[int, tuple[int, int]] = {}
-                for r, s, e in links:  # one link per window: keep the longest piece
-                    k = int(sub.window[r])
-                    if k not in best or e - s > best[k][1] - best[k][0]:
-                        best[k] = (int(s), int(e))
-                for k, (s, e) in best.items():
+                for k, (s, e) in _longest_per_window(sub, links).items():
                     if packer.admits(k, s, e, (antenna,)):  # reservations make it nearly always
                         packer.place(k, s, e, (antenna,))
                         held[model.windows[k].satellite].append((s, e))
@@ -190,6 +185,54 @@ class StationDecomposition:
             if not used[k]:
                 packer.insert(k)
         return packer
+
+
+    def polish(self, packer: Packer, should_stop: Callable[[], bool]) -> Packer:
+        """Best responses: each one-antenna station in turn gives up its links and takes the DP's best
+        schedule around the satellite time the rest of the plan holds, kept when the plan gains;
+        rounds until none gains. The prices' plans leave gains of this kind on contested pairs."""
+        model = self.model
+        no_prices = np.zeros(len(self.seg_len))
+        gained = True
+        while gained and not should_stop():
+            gained = False
+            for i, pieces in enumerate(self.pieces):
+                keep = self.single_station[i]
+                if model.stations[i].antennas != 1 or not keep.any() or should_stop():
+                    continue
+                mine = {k: packer.links[k] for k in list(packer.links) if model.windows[k].stations == (i,)}
+                before = packer.value
+                for k in mine:
+                    packer.unplace(k)
+                held: list[list[tuple[int, int]]] = [[] for _ in model.satellites]
+                for k, (start, end, _) in packer.links.items():
+                    held[model.windows[k].satellite].append((start, end))
+                sub = pieces.subset(keep)
+                _, links = self._run(sub, no_prices, _subset_segments(self.piece_segments[i], keep), _blocks(sub, held))
+                for k, (start, end) in _longest_per_window(sub, links).items():
+                    if packer.admits(k, start, end, (0,)):
+                        packer.place(k, start, end, (0,))
+                for k in self.fill_order:
+                    if k not in packer.links and model.windows[k].stations == (i,):
+                        packer.insert(k)
+                if packer.value > before:
+                    gained = True
+                    continue
+                for k in [k for k in packer.links if model.windows[k].stations == (i,)]:
+                    packer.unplace(k)
+                for k, (start, end, antennas) in mine.items():
+                    packer.place(k, start, end, antennas)
+        return packer
+
+
+def _longest_per_window(pieces: Pieces, links) -> dict[int, tuple[int, int]]:
+    """One link per window: the longest of the DP's pieces in each."""
+    best: dict[int, tuple[int, int]] = {}
+    for r, s, e in links:
+        k = int(pieces.window[r])
+        if k not in best or e - s > best[k][1] - best[k][0]:
+            best[k] = (int(s), int(e))
+    return best
 
 
 def _no_blocks(n: int):
@@ -272,6 +315,9 @@ def price_search(model: LinkScheduling, budget: Budget, seconds: float, start_va
             break  # the relaxed solution respects every satellite: it is optimal for the relaxation
         step = scale * (bound - best_value) / norm
         prices = np.maximum(0.0, prices + step * subgradient)
+    if best is not None and best_value < np.floor(best_bound + 1e-6):
+        best = decomposition.polish(best, budget.should_stop)
+        best_value = best.value
     return PriceSearch(best, best_value, float(np.floor(best_bound + 1e-6)), iterations, len(decomposition.seg_len))
 
 
