@@ -130,6 +130,10 @@ def test_the_decomposition_bound_is_never_below_the_optimum():
         assert bound >= optimum - 1e-6
     packer = decomposition.primal(np.zeros(len(decomposition.seg_len)), list(range(len(model.stations))))
     assert model.evaluate(packer.plan()).feasible
+    before = packer.value
+    polished = decomposition.polish(packer, lambda: False)
+    evaluation = model.evaluate(polished.plan())
+    assert evaluation.feasible and evaluation.objective == polished.value >= before
 
 
 def test_the_default_chain_proves_the_shipped_instance():
