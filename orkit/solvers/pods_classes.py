@@ -49,13 +49,17 @@ class PodClasses:
         return len(self.members)
 
     @cached_property
+    def admissible(self) -> np.ndarray:
+        """[class, node]: how many pods of the class may be there (running ones may stay anywhere)."""
+        return np.where(self.allowed, self.size[:, None], self.running)
+
+    @cached_property
     def count_bounds(self) -> dict[tuple[int, int], int]:
         """Upper bound on the pods of class c on node n, for every pair where some may go."""
         free = np.maximum(self.free, 0)[None, :, :]  # [1, node, resource]
         need = self.demand[:, None, :]  # [class, 1, resource]
         fit = np.where(need > 0, free // np.maximum(need, 1), np.iinfo(np.int64).max).min(axis=2)
-        cap = np.where(self.allowed, self.size[:, None], self.running)
-        top = np.minimum(cap, fit)
+        top = np.minimum(self.admissible, fit)
         classes, nodes = np.nonzero(top > 0)
         return {(int(c), int(n)): int(top[c, n]) for c, n in zip(classes, nodes)}
 
@@ -128,11 +132,10 @@ def least_disruptive_nodes(k: PodClasses, counts: np.ndarray) -> np.ndarray:
         return counts
     contents = counts.T  # [content, class]
     fits = ((contents @ k.demand)[:, None, :] <= k.free[None, :, :]).all(axis=2)  # [content, node]
-    cap = np.where(k.allowed, k.size[:, None], k.running)  # [class, node]: pods that may be there
     keeps = np.zeros((n_nodes, n_nodes), dtype=np.int64)
     for j in range(n_nodes):
         present = np.flatnonzero(contents[j])
-        fits[j] &= (contents[j, present, None] <= cap[present]).all(axis=0)
+        fits[j] &= (contents[j, present, None] <= k.admissible[present]).all(axis=0)
         keeps[j] = np.minimum(contents[j, present, None], k.running[present]).sum(axis=0)
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     left, right = np.nonzero(fits)

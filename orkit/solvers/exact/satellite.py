@@ -186,13 +186,13 @@ class StationDecomposition:
                 packer.insert(k)
         return packer
 
-
     def polish(self, packer: Packer, should_stop: Callable[[], bool]) -> Packer:
         """Best responses: each one-antenna station in turn gives up its links and takes the DP's best
         schedule around the satellite time the rest of the plan holds, kept when the plan gains;
         rounds until none gains. The prices' plans leave gains of this kind on contested pairs."""
         model = self.model
         no_prices = np.zeros(len(self.seg_len))
+        own = [[k for k in self.fill_order if model.windows[k].stations == (i,)] for i in range(len(model.stations))]
         gained = True
         while gained and not should_stop():
             gained = False
@@ -200,7 +200,7 @@ class StationDecomposition:
                 keep = self.single_station[i]
                 if model.stations[i].antennas != 1 or not keep.any() or should_stop():
                     continue
-                mine = {k: packer.links[k] for k in list(packer.links) if model.windows[k].stations == (i,)}
+                mine = {k: packer.links[k] for k in own[i] if k in packer.links}
                 before = packer.value
                 for k in mine:
                     packer.unplace(k)
@@ -212,13 +212,13 @@ class StationDecomposition:
                 for k, (start, end) in _longest_per_window(sub, links).items():
                     if packer.admits(k, start, end, (0,)):
                         packer.place(k, start, end, (0,))
-                for k in self.fill_order:
-                    if k not in packer.links and model.windows[k].stations == (i,):
+                for k in own[i]:
+                    if k not in packer.links:
                         packer.insert(k)
                 if packer.value > before:
                     gained = True
                     continue
-                for k in [k for k in packer.links if model.windows[k].stations == (i,)]:
+                for k in [k for k in own[i] if k in packer.links]:
                     packer.unplace(k)
                 for k, (start, end, antennas) in mine.items():
                     packer.place(k, start, end, antennas)
@@ -345,12 +345,12 @@ def solve_by_groups(model: LinkScheduling, ctx: StageContext, groups: list[list[
     budget = ctx.budget
     incumbent = ctx.incumbent.links if ctx.incumbent is not None else ()
     parts = sorted((model.restricted(stations) for stations in groups), key=lambda part: int(part[0].usable.sum()))
-    windows_left = sum(int(sub.usable.sum()) for sub, _ in parts)
+    sizes = [int(sub.usable.sum()) for sub, _ in parts]
+    windows_left = sum(sizes)
     stages = [(name, None) for name in ("decomposition", *ctx.following)]
     links: list[Link] = []
     bound, proven = 0.0, 0
-    for sub, index in parts:
-        size = int(sub.usable.sum())
+    for (sub, index), size in zip(parts, sizes):
         local = {int(k): j for j, k in enumerate(index)}
         plan = LinkPlan(tuple(Link(local[link.window], link.start, link.end, link.antennas)
                               for link in incumbent if link.window in local))
@@ -367,9 +367,9 @@ def solve_by_groups(model: LinkScheduling, ctx: StageContext, groups: list[list[
         bound += group_bound
         links += [Link(int(index[link.window]), link.start, link.end, link.antennas) for link in plan.links]
     done = proven == len(parts)
-    sizes = ", ".join(str(len(g)) for g in sorted(groups, key=len, reverse=True))
+    stations = ", ".join(str(len(g)) for g in sorted(groups, key=len, reverse=True))
     chain = " + ".join(name for name, _ in stages)
-    reason = (f"{len(parts)} groups of interacting stations ({sizes} stations), each by {chain}: "
+    reason = (f"{len(parts)} groups of interacting stations ({stations} stations), each by {chain}: "
               f"{proven} proven; bound {bound:.0f}")
     return Outcome(LinkPlan(tuple(links)), bound, Status.OPTIMAL if done else Status.FEASIBLE,
                    budget.stop_cause(), reason)
