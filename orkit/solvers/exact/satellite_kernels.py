@@ -55,6 +55,28 @@ def station_dp(horizon, rise, length, min_d, max_d, before, after, base, prefix,
     F[t] is the best value with the antenna free from time t. A link of window k ending at e
     reaches F[e + after[k]] from F[s - before[k]] plus its value; for each e the best s is the
     front of a monotone queue over s in [max(rise, e - max_d), e - min_d]."""
+    F, pred_k, pred_s = _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)
+    top = len(F)
+    links = np.empty((0, 3), np.int64)
+    rows = []
+    t = top - 1
+    while t > 0:
+        k = pred_k[t]
+        if k < 0:
+            t -= 1
+            continue
+        s = pred_s[t]
+        rows.append((k, s, t - after[k]))
+        t = s - before[k]
+    if rows:
+        links = np.empty((len(rows), 3), np.int64)
+        for r in range(len(rows)):
+            links[r, 0], links[r, 1], links[r, 2] = rows[len(rows) - 1 - r]
+    return F[top - 1], links
+
+
+@njit(cache=True)
+def _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
     n = len(rise)
     pad = 0
     for k in range(n):
@@ -105,19 +127,80 @@ def station_dp(horizon, rise, length, min_d, max_d, before, after, base, prefix,
                 pred_k[t] = k
                 pred_s[t] = queue_s[head[k]]
         F[t] = best
-    links = np.empty((0, 3), np.int64)
-    rows = []
-    t = top - 1
-    while t > 0:
-        k = pred_k[t]
-        if k < 0:
-            t -= 1
-            continue
-        s = pred_s[t]
-        rows.append((k, s, t - after[k]))
-        t = s - before[k]
-    if rows:
-        links = np.empty((len(rows), 3), np.int64)
-        for r in range(len(rows)):
-            links[r, 0], links[r, 1], links[r, 2] = rows[len(rows) - 1 - r]
-    return F[top - 1], links
+    return F, pred_k, pred_s
+
+
+@njit(cache=True)
+def forward_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
+    """F[t] of `station_dp` for every t: the best value of links whose occupations end by t."""
+    return _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)[0]
+
+
+@njit(cache=True)
+def link_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
+    """The best value of one antenna's schedule through each possible link: by_start[base[k] + j] over
+    schedules holding a link of window k that starts at rise[k] + j, by_end[...] one that ends there
+    (-inf where no link can). A backward programme G[t] (best value of links whose occupations start
+    at t or later) joins the forward F of `station_dp`: a link [s, e) is worth F[s - before] + its
+    value + G[e + after]. Used to drop links that cannot be part of a better plan than one known."""
+    F = forward_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)
+    n = len(rise)
+    shift = 0
+    for k in range(n):
+        shift = max(shift, before[k])
+    top = len(F)
+    G = np.zeros(top + shift + 1)  # G[t + shift]
+    counts = np.zeros(top + shift + 1, np.int64)  # windows by t = s - before, for s from the last start down
+    for k in range(n):
+        for s in range(rise[k], rise[k] + length[k] - min_d[k] + 1):
+            counts[s - before[k] + shift + 1] += 1
+    for t in range(top + shift):
+        counts[t + 1] += counts[t]
+    active = np.empty(counts[top + shift], np.int64)
+    fill = counts[:-1].copy()
+    for k in range(n):
+        for s in range(rise[k] + length[k] - min_d[k], rise[k] - 1, -1):
+            t = s - before[k] + shift
+            active[fill[t]] = k
+            fill[t] += 1
+    queue_e = np.empty(base[-1], np.int64)
+    queue_v = np.empty(base[-1])
+    head = base[:-1].copy()
+    tail = base[:-1].copy()
+    by_start = np.full(base[-1], -np.inf)
+    by_end = np.full(base[-1], -np.inf)
+    for t in range(top + shift - 1, -1, -1):
+        best = G[t + 1]
+        for q in range(counts[t], counts[t + 1]):
+            k = active[q]
+            s = t - shift + before[k]
+            e_new = s + min_d[k]
+            value = prefix[base[k] + e_new - rise[k]] - charge[base[k] + e_new - rise[k]] + G[e_new + after[k] + shift]
+            while tail[k] > head[k] and queue_v[tail[k] - 1] <= value:
+                tail[k] -= 1
+            queue_e[tail[k]] = e_new
+            queue_v[tail[k]] = value
+            tail[k] += 1
+            while queue_e[head[k]] > s + max_d[k]:
+                head[k] += 1
+            after_s = queue_v[head[k]] - prefix[base[k] + s - rise[k]]
+            best = max(best, after_s)
+            at = s - before[k]
+            by_start[base[k] + s - rise[k]] = (F[at] if at >= 0 else 0.0) + after_s
+        G[t] = best
+    for k in range(n):
+        h, tl = base[k], base[k]
+        for e in range(rise[k] + min_d[k], rise[k] + length[k] + 1):
+            s_new = e - min_d[k]
+            at = s_new - before[k]
+            value = (F[at] if at >= 0 else 0.0) - prefix[base[k] + s_new - rise[k]]
+            while tl > h and queue_v[tl - 1] <= value:
+                tl -= 1
+            queue_e[tl] = s_new
+            queue_v[tl] = value
+            tl += 1
+            while queue_e[h] < e - max_d[k]:
+                h += 1
+            j = base[k] + e - rise[k]
+            by_end[j] = queue_v[h] + prefix[j] - charge[j] + G[e + after[k] + shift]
+    return by_start, by_end
