@@ -12,11 +12,13 @@ import pytest
 
 import orkit
 from orkit import InstanceError, ModelError
+from orkit.core.budget import Budget
 from orkit.formats.tle import read_tle
 from orkit.generators.orbits import WalkerDelta, passes, walker_satrecs
 from orkit.generators.satellite import SatelliteRecipe, generate, network_sites
 from orkit.models.satellite import Link, LinkPlan, LinkScheduling, Mode, Satellite, Station, Window
-from orkit.solvers.exact.satellite import StationDecomposition
+from orkit.solvers.exact.satellite import StationDecomposition, price_search
+from orkit.solvers.exact.satellite_kernels import link_values, prefix_values
 from tests.conftest import DATA, ROOT
 from tests.test_cli import run
 
@@ -115,7 +117,7 @@ def contested_optimum() -> int:
     return brute_force(tiny(**CONTESTED))
 
 
-@pytest.mark.parametrize("backend", ["cpsat", "mip", "auto"])
+@pytest.mark.parametrize("backend", ["cpsat", "mip", "decomposition", "auto"])
 def test_backends_reach_the_brute_force_optimum(backend, contested_optimum):
     result = orkit.solve(tiny(**CONTESTED), backend=backend, time_limit=20, seed=0)
     assert result.status.name == "OPTIMAL" and result.objective == contested_optimum
@@ -134,6 +136,55 @@ def test_the_decomposition_bound_is_never_below_the_optimum():
     polished = decomposition.polish(packer, lambda: False)
     evaluation = model.evaluate(polished.plan())
     assert evaluation.feasible and evaluation.objective == polished.value >= before
+
+
+def test_link_values_are_the_best_schedules_through_each_link():
+    """Against every schedule of one antenna, enumerated: two windows, a priced stretch of time."""
+    rise, length = np.array([0, 6]), np.array([14, 12])
+    min_d, max_d, before, after = np.array([3, 4]), np.array([8, 12]), np.array([0, 1]), np.array([2, 2])
+    base = np.concatenate([[0], np.cumsum(length + 1)])
+    none = np.zeros(0, np.int64)
+    prefix, charge = prefix_values(rise, length, np.array([1, 1]), np.array([1.0, 2.0]), base, np.array([8]),
+                                   np.array([11]), np.array([1.5]), np.array([0, 0]), np.array([1, 0]),
+                                   np.zeros(2, np.int64), np.zeros(2, np.int64), none, none, 1e9)
+    by_start, by_end = link_values(30, rise, length, min_d, max_d, before, after, base, prefix, charge)
+    best_start, best_end = np.full(len(prefix), -np.inf), np.full(len(prefix), -np.inf)
+
+    def value(k, s, e):
+        return prefix[base[k] + e - rise[k]] - prefix[base[k] + s - rise[k]] - charge[base[k] + e - rise[k]]
+
+    def extend(free, links):
+        total = sum(value(*link) for link in links)
+        for k, s, e in links:
+            best_start[base[k] + s - rise[k]] = max(best_start[base[k] + s - rise[k]], total)
+            best_end[base[k] + e - rise[k]] = max(best_end[base[k] + e - rise[k]], total)
+        for k in range(2):
+            for s in range(max(rise[k], free + before[k]), rise[k] + length[k] - min_d[k] + 1):
+                for e in range(s + min_d[k], min(s + max_d[k], rise[k] + length[k]) + 1):
+                    extend(e + after[k], [*links, (k, s, e)])
+
+    extend(-100, [])
+    assert np.isfinite(best_start).sum() > 10
+    assert np.allclose(by_start, best_start) and np.allclose(by_end, best_end)
+
+
+def test_the_core_keeps_every_link_of_an_optimal_plan():
+    """Any prices' reduced costs may only drop links no plan worth the target holds."""
+    model = orkit.load(SMALL)
+    optimum = orkit.solve(model, backend="cpsat", time_limit=30, seed=0)
+    assert optimum.status.name == "OPTIMAL"
+    search = price_search(model, Budget(30), 5.0)
+    rng = np.random.default_rng(0)
+    n = len(search.decomposition.seg_len)
+    for prices in (search.prices, np.zeros(n), rng.uniform(0, 2, n)):
+        core = search.decomposition.core(prices, optimum.objective)
+        for link in optimum.solution.links:
+            if link.window in core:
+                starts, ends = core[link.window]
+                assert link.start in starts and link.end in ends
+    core = search.decomposition.core(search.prices, optimum.objective)
+    kept = sum(len(starts) for starts, _ in core.values())
+    assert kept < sum(int(model.arrays["max_duration"][k]) for k in core)  # the prices do narrow it
 
 
 def test_the_default_chain_proves_the_shipped_instance():

@@ -10,6 +10,7 @@ hinted with the incumbent.
 
 from __future__ import annotations
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
@@ -20,11 +21,16 @@ from orkit.solvers.cpsat.common import CompiledCPSAT
 MIN_SECONDS = 0.05
 
 
-def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
+def compile(model: LinkScheduling, ctx: StageContext, core: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+            upper: int | None = None) -> CompiledCPSAT:
+    """The model above; `core` limits some windows' links to given starts and ends (none: the window
+    stays empty) and `upper` caps the objective (a bound proven elsewhere, so reaching it ends the search)."""
     a = model.arrays
+    core = core or {}
     cp = cp_model.CpModel()
     cp.name = model.name
-    windows = [int(k) for k in range(model.n_windows) if model.usable[k]]
+    windows = [int(k) for k in range(model.n_windows)
+               if model.usable[k] and (k not in core or all(len(x) for x in core[k]))]
     present, start, end, dur = {}, {}, {}, {}
     by_satellite: dict[int, list] = {}
     by_station: dict[int, list] = {}
@@ -34,8 +40,13 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
         mode = model.mode_of[w.satellite]
         shortest, longest = int(a["min_duration"][k]), int(a["max_duration"][k])
         b = cp.new_bool_var(f"use_{k}")
-        s = cp.new_int_var(w.rise, w.set - shortest, f"start_{k}")
-        e = cp.new_int_var(w.rise + shortest, w.set, f"end_{k}")
+        if k in core:  # absent windows keep the canonical start, and an end the duration allows
+            starts, ends = core[k]
+            s = cp.new_int_var_from_domain(cp_model.Domain.FromValues([w.rise, *starts.tolist()]), f"start_{k}")
+            e = cp.new_int_var_from_domain(cp_model.Domain.FromValues(ends.tolist()), f"end_{k}")
+        else:
+            s = cp.new_int_var(w.rise, w.set - shortest, f"start_{k}")
+            e = cp.new_int_var(w.rise + shortest, w.set, f"end_{k}")
         d = cp.new_int_var(0, longest, f"dur_{k}")
         cp.add(d >= shortest).only_enforce_if(b)
         cp.add(d == 0).only_enforce_if(~b)
@@ -83,7 +94,10 @@ def compile(model: LinkScheduling, ctx: StageContext) -> CompiledCPSAT:
             cp.add(sum(b for b, _ in terms) <= mode.max_links)
         if mode.max_time is not None:
             cp.add(sum(d for _, d in terms) <= mode.max_time)
-    cp.maximize(sum(int(a["weight"][k]) * dur[k] for k in windows))
+    objective = sum(int(a["weight"][k]) * dur[k] for k in windows)
+    if upper is not None:
+        cp.add(objective <= upper)
+    cp.maximize(objective)
     if ctx.incumbent is not None:
         used = {link.window: link for link in ctx.incumbent.links}
         for k in windows:

@@ -17,16 +17,17 @@ then one link per window, caps, and the greedy packer fills what is left.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.budget import Budget
 from orkit.core.chain import run_stages
-from orkit.core.result import Status
+from orkit.core.result import Progress, Status
 from orkit.models.satellite import COMPACT_MODEL_WINDOWS, Link, LinkPlan, LinkScheduling
-from orkit.solvers.exact.satellite_kernels import prefix_values, station_dp
+from orkit.solvers.cpsat.satellite import compile as cpsat_compile
+from orkit.solvers.exact.satellite_kernels import link_values, prefix_values, station_dp
 from orkit.solvers.heuristics.satellite import quality_order
 from orkit.solvers.heuristics.satellite_packing import Packer
 
@@ -35,7 +36,12 @@ PENALTY = 1e9  # per second of satellite time another station already holds
 STALL_ITERATIONS = 6  # halve the step after this many iterations without a better bound
 MIN_STEP_SCALE = 1e-4
 PATIENCE = 40  # stop after this many iterations without a better whole-second bound
-SHARE_WHEN_FOLLOWED = 0.4  # of the remaining budget, when CP-SAT follows
+MAX_PRICES = 50_000  # contested segments are cut into pieces of whole seconds up to this count
+SHARE_WHEN_FOLLOWED = 0.4
+# The core search runs when the prices' plan is this close to the bound: with a wider gap the reduced
+# costs keep most links (half of them on the SatNet weeks at 20 %) and CP-SAT on the whole model, the
+# next stage, does as well.
+CORE_GAP = 0.02  # of the remaining budget, when CP-SAT follows
 
 
 @dataclass
@@ -89,7 +95,8 @@ class StationDecomposition:
         self._contested_segments()
 
     def _contested_segments(self) -> None:
-        """Elementary segments of time where two or more windows of one satellite could hold it."""
+        """Elementary segments of time where two or more windows of one satellite could hold it, cut
+        into pieces of equal length."""
         model, a = self.model, self.model.arrays
         lo_all, hi_all, sat_all = [], [], []
         for s, ks in enumerate(model.windows_of_satellite):
@@ -108,7 +115,14 @@ class StationDecomposition:
             hi_all.append(points[hot + 1])
             sat_all.append(np.full(len(hot), s))
         cat = (lambda x: np.concatenate(x).astype(np.int64)) if lo_all else (lambda x: np.zeros(0, np.int64))
-        self.seg_lo, self.seg_hi, self.seg_sat = cat(lo_all), cat(hi_all), cat(sat_all)
+        lo, hi, sat = cat(lo_all), cat(hi_all), cat(sat_all)
+        # one price per `step` seconds: the finer, the tighter the bound (two stations may share a
+        # segment's time but not its seconds); per second where that stays affordable
+        step = max(1, -(-int((hi - lo).sum()) // MAX_PRICES))
+        pieces = -(-(hi - lo) // step)
+        first = np.repeat(lo, pieces) + step * (np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces))
+        self.seg_lo, self.seg_sat = first, np.repeat(sat, pieces)
+        self.seg_hi = np.minimum(first + step, np.repeat(hi, pieces))
         self.seg_len = (self.seg_hi - self.seg_lo).astype(np.float64)
         order = np.lexsort((self.seg_lo, self.seg_sat))
         self.seg_lo, self.seg_hi, self.seg_sat, self.seg_len = (x[order] for x in
@@ -130,14 +144,52 @@ class StationDecomposition:
             self.piece_segments.append((np.array(firsts, np.int64), np.array(counts, np.int64),
                                         np.array(index, np.int64)))
 
-    def _run(self, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple[float, np.ndarray]:
+    def _values(self, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple:
+        """The dynamic programme's arguments for one antenna under `prices`."""
         firsts, counts, index = segments
         b_first, b_count, b_lo, b_hi = blocked
         prefix, charge = prefix_values(pieces.rise, pieces.length, pieces.switch, pieces.weight.astype(np.float64),
                                        pieces.base, self.seg_lo[index], self.seg_hi[index], prices[index], firsts,
                                        counts, b_first, b_count, b_lo, b_hi, PENALTY)
-        return station_dp(self.model.horizon, pieces.rise, pieces.length, pieces.min_d, pieces.max_d, pieces.before,
-                          pieces.after, pieces.base, prefix, charge)
+        return (self.model.horizon, pieces.rise, pieces.length, pieces.min_d, pieces.max_d, pieces.before,
+                pieces.after, pieces.base, prefix, charge)
+
+    def _run(self, pieces: Pieces, prices: np.ndarray, segments, blocked) -> tuple[float, np.ndarray]:
+        return station_dp(*self._values(pieces, prices, segments, blocked))
+
+    def relaxed_plan(self, prices: np.ndarray) -> LinkPlan:
+        """Each station's own best schedule under `prices`, the longest link per window: a hint, not a
+        plan (two stations may hold one satellite at once). Near the bound, CP-SAT repairs it at once."""
+        _, per_station, _ = self.relax(prices)
+        best: dict[int, tuple[int, int]] = {}
+        for pieces, links in zip(self.pieces, per_station):
+            for k, (start, end) in _longest_per_window(pieces, links).items():
+                if k not in best or end - start > best[k][1] - best[k][0]:
+                    best[k] = (start, end)
+        return LinkPlan(tuple(Link(k, start, end, ()) for k, (start, end) in best.items()))
+
+    def core(self, prices: np.ndarray, target: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The starts and ends a link of each one-station window may have in a plan worth `target` or
+        more, by the bound under `prices` (Lagrangian reduced costs: a plan holding the link is worth
+        at most the other stations' best plus this station's best through the link). Windows over
+        several stations are left out (unrestricted); a window with empty arrays cannot take part."""
+        values, through = [], []
+        for i, pieces in enumerate(self.pieces):
+            args = self._values(pieces, prices, self.piece_segments[i], _no_blocks(len(pieces.window)))
+            by_start, by_end = link_values(*args) if len(pieces.window) else (np.zeros(0), np.zeros(0))
+            values.append(max(0.0, by_start.max(initial=0.0)))
+            through.append((by_start, by_end))
+        total = float(prices @ self.seg_len) + sum(s.antennas * v for s, v in zip(self.model.stations, values))
+        allowed: dict[int, tuple[list, list]] = {}
+        for i, pieces in enumerate(self.pieces):
+            floor = target - (total - values[i]) - 1e-6
+            by_start, by_end = through[i]
+            for r in np.flatnonzero(self.single_station[i]):
+                lo, hi = pieces.base[r], pieces.base[r + 1]
+                starts, ends = allowed.setdefault(int(pieces.window[r]), ([], []))
+                starts.append(pieces.rise[r] + np.flatnonzero(by_start[lo:hi] >= floor))
+                ends.append(pieces.rise[r] + np.flatnonzero(by_end[lo:hi] >= floor))
+        return {k: (np.concatenate(s), np.concatenate(e)) for k, (s, e) in allowed.items()}
 
     def relax(self, prices: np.ndarray) -> tuple[float, list[np.ndarray], np.ndarray]:
         """(upper bound, each station's links, subgradient over the contested segments)."""
@@ -270,6 +322,8 @@ class PriceSearch:
     bound: float  # whole-second upper bound
     iterations: int
     segments: int
+    decomposition: StationDecomposition
+    prices: np.ndarray  # those of the best bound
 
     @property
     def proven(self) -> bool:
@@ -281,7 +335,7 @@ def price_search(model: LinkScheduling, budget: Budget, seconds: float, start_va
     """Subgradient steps on the contested-segment prices for `seconds`, building a plan every few
     steps (reported as (value, bound)); stops early once a plan meets the bound or the bound stalls."""
     decomposition = StationDecomposition(model)
-    prices = np.zeros(len(decomposition.seg_len))
+    prices = best_prices = np.zeros(len(decomposition.seg_len))
     best_bound = float(model.bound())
     best: Packer | None = None
     best_value = start_value
@@ -295,7 +349,7 @@ def price_search(model: LinkScheduling, budget: Budget, seconds: float, start_va
         if np.floor(bound + 1e-6) < np.floor(best_bound + 1e-6):
             since_better = 0
         if bound < best_bound - 1e-6:
-            best_bound, stall = bound, 0
+            best_bound, best_prices, stall = bound, prices, 0
         else:
             stall += 1
             if stall >= STALL_ITERATIONS:
@@ -318,7 +372,8 @@ def price_search(model: LinkScheduling, budget: Budget, seconds: float, start_va
     if best is not None and best_value < np.floor(best_bound + 1e-6):
         best = decomposition.polish(best, budget.should_stop)
         best_value = best.value
-    return PriceSearch(best, best_value, float(np.floor(best_bound + 1e-6)), iterations, len(decomposition.seg_len))
+    return PriceSearch(best, best_value, float(np.floor(best_bound + 1e-6)), iterations, len(decomposition.seg_len),
+                       decomposition, best_prices)
 
 
 def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
@@ -326,16 +381,49 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
     if len(groups) > 1:
         return solve_by_groups(model, ctx, groups)
     budget = ctx.budget
-    alone = ctx.is_last or model.usable.sum() > COMPACT_MODEL_WINDOWS  # later stages would skip
+    fits_cpsat = model.usable.sum() <= COMPACT_MODEL_WINDOWS
+    alone = ctx.is_last or not fits_cpsat
     start_value = ctx.incumbent_objective if ctx.incumbent_objective is not None else 0
     search = price_search(model, budget, budget.remaining() * (1.0 if alone else SHARE_WHEN_FOLLOWED), start_value,
                           ctx.progress)
-    plan = search.best.plan() if search.best is not None else None
-    proven = plan is not None and search.proven
+    plan = search.best.plan() if search.best is not None else ctx.incumbent
+    value, bound = search.value, search.bound
     reason = (f"station decomposition: {search.iterations} price iterations over {search.segments} contested "
-              f"segments; bound {search.bound:.0f}")
-    return Outcome(plan, search.bound, Status.OPTIMAL if proven else Status.FEASIBLE if plan else Status.UNKNOWN,
-                   budget.stop_cause(), reason)
+              f"segments; bound {bound:.0f}")
+    narrow = value >= (1 - CORE_GAP) * bound or ctx.is_last
+    if fits_cpsat and narrow and value < bound and budget.remaining() > MIN_SECONDS:
+        plan, value, bound, rounds = core_search(model, search, ctx, plan, value)
+        reason += f"; {rounds} CP-SAT rounds on the links that could reach the bound: bound {bound:.0f}"
+    proven = plan is not None and value >= bound
+    if plan is ctx.incumbent:
+        plan = None  # nothing new; the chain keeps its incumbent (and its bound proves it when met)
+    status = Status.OPTIMAL if proven and plan is not None else Status.FEASIBLE if plan else Status.UNKNOWN
+    return Outcome(plan, bound, status, budget.stop_cause(), reason)
+
+
+def core_search(model: LinkScheduling, search: PriceSearch, ctx: StageContext, plan: LinkPlan | None,
+                value: int) -> tuple[LinkPlan | None, int, float, int]:
+    """Close the gap with CP-SAT on a core: only the links through which a plan worth the bound T
+    could pass (by the prices' reduced costs), objective capped at T, hinted with the stations' own
+    schedules under the prices. A plan worth T is optimal; a core whose best is below T proves the
+    bound T - 1, and the next round's core is wider. Returns (plan, value, bound, rounds)."""
+    target, rounds = int(search.bound), 0
+    hint = search.decomposition.relaxed_plan(search.prices)
+    while value < target and not ctx.budget.should_stop():
+        rounds += 1
+        floor = target - 1  # what plans outside the core are worth at most
+
+        def report(progress: Progress, floor: int = floor) -> None:
+            ctx.report(replace(progress, bound=None if progress.bound is None else max(progress.bound, floor)))
+
+        inner = replace(ctx, incumbent=hint, params={}, report=report)
+        outcome = cpsat_compile(model, inner, search.decomposition.core(search.prices, target), upper=target).run(inner)
+        if outcome.solution is not None and model.link_time(outcome.solution) > value:
+            plan, value = outcome.solution, model.link_time(outcome.solution)
+        if outcome.status is not Status.OPTIMAL:
+            break
+        target = max(value, target - 1)  # the core holds every plan worth the target: none is
+    return plan, value, float(target), rounds
 
 
 def solve_by_groups(model: LinkScheduling, ctx: StageContext, groups: list[list[int]]) -> Outcome:
