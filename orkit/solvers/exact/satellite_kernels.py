@@ -82,23 +82,7 @@ def _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, c
     for k in range(n):
         pad = max(pad, after[k])
     top = horizon + pad + 1
-    # windows active at each time t = e + after (CSR)
-    counts = np.zeros(top + 1, np.int64)
-    for k in range(n):
-        first = rise[k] + min_d[k] + after[k]
-        last = rise[k] + length[k] + after[k]
-        for t in range(first, last + 1):
-            counts[t + 1] += 1
-    for t in range(top):
-        counts[t + 1] += counts[t]
-    active = np.empty(counts[top], np.int64)
-    fill = counts[:-1].copy()
-    for k in range(n):
-        first = rise[k] + min_d[k] + after[k]
-        last = rise[k] + length[k] + after[k]
-        for t in range(first, last + 1):
-            active[fill[t]] = k
-            fill[t] += 1
+    counts, active = _by_time(rise + min_d + after, rise + length + after, top)  # windows ending at t - after
     queue_s = np.empty(base[-1], np.int64)
     queue_v = np.empty(base[-1])
     head = base[:-1].copy()
@@ -131,6 +115,24 @@ def _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, c
 
 
 @njit(cache=True)
+def _by_time(first, last, top):
+    """CSR of the windows k active at each time t in [first[k], last[k]] (t < top)."""
+    counts = np.zeros(top + 1, np.int64)
+    for k in range(len(first)):
+        for t in range(first[k], last[k] + 1):
+            counts[t + 1] += 1
+    for t in range(top):
+        counts[t + 1] += counts[t]
+    active = np.empty(counts[top], np.int64)
+    fill = counts[:-1].copy()
+    for k in range(len(first)):
+        for t in range(first[k], last[k] + 1):
+            active[fill[t]] = k
+            fill[t] += 1
+    return counts, active
+
+
+@njit(cache=True)
 def forward_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
     """F[t] of `station_dp` for every t: the best value of links whose occupations end by t."""
     return _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)[0]
@@ -150,19 +152,7 @@ def link_values(horizon, rise, length, min_d, max_d, before, after, base, prefix
         shift = max(shift, before[k])
     top = len(F)
     G = np.zeros(top + shift + 1)  # G[t + shift]
-    counts = np.zeros(top + shift + 1, np.int64)  # windows by t = s - before, for s from the last start down
-    for k in range(n):
-        for s in range(rise[k], rise[k] + length[k] - min_d[k] + 1):
-            counts[s - before[k] + shift + 1] += 1
-    for t in range(top + shift):
-        counts[t + 1] += counts[t]
-    active = np.empty(counts[top + shift], np.int64)
-    fill = counts[:-1].copy()
-    for k in range(n):
-        for s in range(rise[k] + length[k] - min_d[k], rise[k] - 1, -1):
-            t = s - before[k] + shift
-            active[fill[t]] = k
-            fill[t] += 1
+    counts, active = _by_time(rise - before + shift, rise + length - min_d - before + shift, top + shift)
     queue_e = np.empty(base[-1], np.int64)
     queue_v = np.empty(base[-1])
     head = base[:-1].copy()
