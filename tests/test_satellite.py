@@ -187,6 +187,16 @@ def test_the_core_keeps_every_link_of_an_optimal_plan():
     assert kept < sum(int(model.arrays["max_duration"][k]) for k in core)  # the prices do narrow it
 
 
+def test_the_core_search_closes_a_gap_the_prices_leave():
+    """Caps are outside the relaxation, so the prices' bound starts well above the optimum; the core
+    of every better plan still proves it."""
+    model = tiny()
+    result = orkit.solve(model, backend="decomposition", time_limit=20, seed=0)
+    exact = orkit.solve(model, backend="cpsat", time_limit=20, seed=0)
+    assert result.status.name == exact.status.name == "OPTIMAL" and result.objective == exact.objective
+    assert "reduced-cost core" in result.stages[-1].reason
+
+
 def test_the_default_chain_proves_the_shipped_instance():
     result = orkit.solve(orkit.load(SMALL), time_limit=20, workers=2, seed=0)
     assert result.status.name == "OPTIMAL"

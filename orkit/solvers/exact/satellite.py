@@ -393,7 +393,7 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
     narrow = value >= (1 - CORE_GAP) * bound or ctx.is_last
     if fits_cpsat and narrow and value < bound and budget.remaining() > MIN_SECONDS:
         plan, value, bound, rounds = core_search(model, search, ctx, plan, value)
-        reason += f"; {rounds} CP-SAT rounds on the links that could reach the bound: bound {bound:.0f}"
+        reason += f"; CP-SAT on {rounds} reduced-cost core(s): bound {bound:.0f}"
     proven = plan is not None and value >= bound
     if plan is ctx.incumbent:
         plan = None  # nothing new; the chain keeps its incumbent (and its bound proves it when met)
@@ -403,27 +403,32 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
 
 def core_search(model: LinkScheduling, search: PriceSearch, ctx: StageContext, plan: LinkPlan | None,
                 value: int) -> tuple[LinkPlan | None, int, float, int]:
-    """Close the gap with CP-SAT on a core: only the links through which a plan worth the bound T
-    could pass (by the prices' reduced costs), objective capped at T, hinted with the stations' own
-    schedules under the prices. A plan worth T is optimal; a core whose best is below T proves the
-    bound T - 1, and the next round's core is wider. Returns (plan, value, bound, rounds)."""
-    target, rounds = int(search.bound), 0
+    """Close the gap with CP-SAT on cores: the links through which a plan worth a target T could pass
+    (by the prices' reduced costs), objective capped at the bound, hinted with the stations' own
+    schedules under the prices. First T = the bound: a narrow core, where a plan worth T is optimal
+    and a best below T proves T - 1. Then, if the gap is still open, T = the best value + 1: the
+    core of every better plan, whose optimum is the instance's. Returns (plan, value, bound, rounds)."""
+    bound, target, rounds = int(search.bound), int(search.bound), 0
     hint = search.decomposition.relaxed_plan(search.prices)
-    while value < target and not ctx.budget.should_stop():
+    while value < bound and not ctx.budget.should_stop():
         rounds += 1
         floor = target - 1  # what plans outside the core are worth at most
 
-        def report(progress: Progress, floor: int = floor) -> None:
-            ctx.report(replace(progress, bound=None if progress.bound is None else max(progress.bound, floor)))
+        def report(progress: Progress, floor: int = floor, bound: int = bound) -> None:
+            if progress.bound is not None:
+                progress = replace(progress, bound=min(bound, max(progress.bound, floor)))
+            ctx.report(progress)
 
         inner = replace(ctx, incumbent=hint, params={}, report=report)
-        outcome = cpsat_compile(model, inner, search.decomposition.core(search.prices, target), upper=target).run(inner)
+        core = search.decomposition.core(search.prices, target)
+        outcome = cpsat_compile(model, inner, core, upper=bound).run(inner)
         if outcome.solution is not None and model.link_time(outcome.solution) > value:
             plan, value = outcome.solution, model.link_time(outcome.solution)
         if outcome.status is not Status.OPTIMAL:
             break
-        target = max(value, target - 1)  # the core holds every plan worth the target: none is
-    return plan, value, float(target), rounds
+        bound = max(value, floor)  # the core held every plan worth the target, and its best is known
+        target, hint = value + 1, plan
+    return plan, value, float(bound), rounds
 
 
 def solve_by_groups(model: LinkScheduling, ctx: StageContext, groups: list[list[int]]) -> Outcome:
