@@ -177,12 +177,12 @@ def test_the_core_keeps_every_link_of_an_optimal_plan():
     rng = np.random.default_rng(0)
     n = len(search.decomposition.seg_len)
     for prices in (search.prices, np.zeros(n), rng.uniform(0, 2, n)):
-        core = search.decomposition.core(prices, optimum.objective)
+        core = search.decomposition.link_bounds(prices).core(optimum.objective)
         for link in optimum.solution.links:
             if link.window in core:
                 starts, ends = core[link.window]
                 assert link.start in starts and link.end in ends
-    core = search.decomposition.core(search.prices, optimum.objective)
+    core = search.decomposition.link_bounds(search.prices).core(optimum.objective)
     kept = sum(len(starts) for starts, _ in core.values())
     assert kept < sum(int(model.arrays["max_duration"][k]) for k in core)  # the prices do narrow it
 

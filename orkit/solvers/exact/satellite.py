@@ -37,11 +37,11 @@ STALL_ITERATIONS = 6  # halve the step after this many iterations without a bett
 MIN_STEP_SCALE = 1e-4
 PATIENCE = 40  # stop after this many iterations without a better whole-second bound
 MAX_PRICES = 50_000  # contested segments are cut into pieces of whole seconds up to this count
-SHARE_WHEN_FOLLOWED = 0.4
+SHARE_WHEN_FOLLOWED = 0.4  # of the remaining budget, when CP-SAT follows
 # The core search runs when the prices' plan is this close to the bound: with a wider gap the reduced
 # costs keep most links (half of them on the SatNet weeks at 20 %) and CP-SAT on the whole model, the
 # next stage, does as well.
-CORE_GAP = 0.02  # of the remaining budget, when CP-SAT follows
+CORE_GAP = 0.02
 
 
 @dataclass
@@ -168,11 +168,8 @@ class StationDecomposition:
                     best[k] = (start, end)
         return LinkPlan(tuple(Link(k, start, end, ()) for k, (start, end) in best.items()))
 
-    def core(self, prices: np.ndarray, target: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """The starts and ends a link of each one-station window may have in a plan worth `target` or
-        more, by the bound under `prices` (Lagrangian reduced costs: a plan holding the link is worth
-        at most the other stations' best plus this station's best through the link). Windows over
-        several stations are left out (unrestricted); a window with empty arrays cannot take part."""
+    def link_bounds(self, prices: np.ndarray) -> LinkBounds:
+        """Under `prices`, the bound on any plan holding each possible link start or end."""
         values, through = [], []
         for i, pieces in enumerate(self.pieces):
             args = self._values(pieces, prices, self.piece_segments[i], _no_blocks(len(pieces.window)))
@@ -180,16 +177,9 @@ class StationDecomposition:
             values.append(max(0.0, by_start.max(initial=0.0)))
             through.append((by_start, by_end))
         total = float(prices @ self.seg_len) + sum(s.antennas * v for s, v in zip(self.model.stations, values))
-        allowed: dict[int, tuple[list, list]] = {}
-        for i, pieces in enumerate(self.pieces):
-            floor = target - (total - values[i]) - 1e-6
-            by_start, by_end = through[i]
-            for r in np.flatnonzero(self.single_station[i]):
-                lo, hi = pieces.base[r], pieces.base[r + 1]
-                starts, ends = allowed.setdefault(int(pieces.window[r]), ([], []))
-                starts.append(pieces.rise[r] + np.flatnonzero(by_start[lo:hi] >= floor))
-                ends.append(pieces.rise[r] + np.flatnonzero(by_end[lo:hi] >= floor))
-        return {k: (np.concatenate(s), np.concatenate(e)) for k, (s, e) in allowed.items()}
+        # a plan holding a link of station i is worth at most the rest's best plus i's best through it
+        return LinkBounds(self, [(by_start + total - v, by_end + total - v) for (by_start, by_end), v
+                                 in zip(through, values)])
 
     def relax(self, prices: np.ndarray) -> tuple[float, list[np.ndarray], np.ndarray]:
         """(upper bound, each station's links, subgradient over the contested segments)."""
@@ -314,6 +304,29 @@ def _blocks(pieces: Pieces, held: list[list[tuple[int, int]]]):
 
 
 @dataclass
+class LinkBounds:
+    """Lagrangian reduced costs: per station, (by_start, by_end) bounds on plans through each link
+    start and end, indexed like the station's pieces."""
+
+    decomposition: StationDecomposition
+    through: list[tuple[np.ndarray, np.ndarray]]
+
+    def core(self, target: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The starts and ends a link of each one-station window may have in a plan worth `target` or
+        more. Windows over several stations are left out (unrestricted); a window with empty arrays
+        cannot take part."""
+        allowed: dict[int, tuple[list, list]] = {}
+        for pieces, single, (by_start, by_end) in zip(self.decomposition.pieces, self.decomposition.single_station,
+                                                      self.through):
+            for r in np.flatnonzero(single):
+                lo, hi = pieces.base[r], pieces.base[r + 1]
+                starts, ends = allowed.setdefault(int(pieces.window[r]), ([], []))
+                starts.append(pieces.rise[r] + np.flatnonzero(by_start[lo:hi] >= target - 1e-6))
+                ends.append(pieces.rise[r] + np.flatnonzero(by_end[lo:hi] >= target - 1e-6))
+        return {k: (np.concatenate(s), np.concatenate(e)) for k, (s, e) in allowed.items()}
+
+
+@dataclass
 class PriceSearch:
     """What the price iterations reached on one (sub-)instance."""
 
@@ -394,11 +407,9 @@ def solve(model: LinkScheduling, ctx: StageContext) -> Outcome:
     if fits_cpsat and narrow and value < bound and budget.remaining() > MIN_SECONDS:
         plan, value, bound, rounds = core_search(model, search, ctx, plan, value)
         reason += f"; CP-SAT on {rounds} reduced-cost core(s): bound {bound:.0f}"
-    proven = plan is not None and value >= bound
-    if plan is ctx.incumbent:
-        plan = None  # nothing new; the chain keeps its incumbent (and its bound proves it when met)
-    status = Status.OPTIMAL if proven and plan is not None else Status.FEASIBLE if plan else Status.UNKNOWN
-    return Outcome(plan, bound, status, budget.stop_cause(), reason)
+    if plan is ctx.incumbent:  # nothing new: the chain keeps its incumbent (and the bound proves it when met)
+        return Outcome(None, bound, Status.UNKNOWN, budget.stop_cause(), reason)
+    return Outcome(plan, bound, Status.OPTIMAL if value >= bound else Status.FEASIBLE, budget.stop_cause(), reason)
 
 
 def core_search(model: LinkScheduling, search: PriceSearch, ctx: StageContext, plan: LinkPlan | None,
@@ -410,6 +421,7 @@ def core_search(model: LinkScheduling, search: PriceSearch, ctx: StageContext, p
     core of every better plan, whose optimum is the instance's. Returns (plan, value, bound, rounds)."""
     bound, target, rounds = int(search.bound), int(search.bound), 0
     hint = search.decomposition.relaxed_plan(search.prices)
+    link_bounds = search.decomposition.link_bounds(search.prices)
     while value < bound and not ctx.budget.should_stop():
         rounds += 1
         floor = target - 1  # what plans outside the core are worth at most
@@ -420,8 +432,7 @@ def core_search(model: LinkScheduling, search: PriceSearch, ctx: StageContext, p
             ctx.report(progress)
 
         inner = replace(ctx, incumbent=hint, params={}, report=report)
-        core = search.decomposition.core(search.prices, target)
-        outcome = cpsat_compile(model, inner, core, upper=bound).run(inner)
+        outcome = cpsat_compile(model, inner, link_bounds.core(target), upper=bound).run(inner)
         if outcome.solution is not None and model.link_time(outcome.solution) > value:
             plan, value = outcome.solution, model.link_time(outcome.solution)
         if outcome.status is not Status.OPTIMAL:

@@ -133,19 +133,13 @@ def _by_time(first, last, top):
 
 
 @njit(cache=True)
-def forward_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
-    """F[t] of `station_dp` for every t: the best value of links whose occupations end by t."""
-    return _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)[0]
-
-
-@njit(cache=True)
 def link_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge):
     """The best value of one antenna's schedule through each possible link: by_start[base[k] + j] over
     schedules holding a link of window k that starts at rise[k] + j, by_end[...] one that ends there
     (-inf where no link can). A backward programme G[t] (best value of links whose occupations start
     at t or later) joins the forward F of `station_dp`: a link [s, e) is worth F[s - before] + its
     value + G[e + after]. Used to drop links that cannot be part of a better plan than one known."""
-    F = forward_values(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)
+    F = _forward(horizon, rise, length, min_d, max_d, before, after, base, prefix, charge)[0]
     n = len(rise)
     shift = 0
     for k in range(n):
