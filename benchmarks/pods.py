@@ -31,7 +31,6 @@ import orkit
 from orkit.core.result import Status
 from orkit.generators.pods import generate
 from orkit.solvers.heuristics.kube_default import default_schedule
-from orkit.solvers.heuristics.pods import valid_current
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "podpacking" / "paper_seeds"
 NODES, PODS_PER_NODE, PRIORITIES, UTILS = (4, 8, 16, 32), (4, 8), (1, 2, 4), (0.90, 0.95, 1.00, 1.05)
@@ -45,7 +44,7 @@ def run_one(nodes, per_node, prios, util, seed, window, workers):
     model = generate(nodes, nodes * per_node, prios, util, seed)
     if not (model.current < 0).any():
         return None
-    default = model.score(default_schedule(model, valid_current(model)))
+    default = model.score(default_schedule(model, model.valid_current_plan()))
     result = orkit.solve(model, time_limit=window, workers=workers, seed=0)
     better = result.objective > default
     proven = result.status is Status.OPTIMAL
@@ -103,7 +102,7 @@ def scale(workers):
     started = time.perf_counter()
     model = generate(500, 5000, 4, 1.0, seed=0)
     made = time.perf_counter() - started
-    default = model.score(default_schedule(model, valid_current(model)))
+    default = model.score(default_schedule(model, model.valid_current_plan()))
     result = orkit.solve(model, time_limit=10, workers=workers)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nscale: 500 nodes, 5,000 pods, 4 priorities, util 1.0 (seed 0; generated in {made:.1f} s)")

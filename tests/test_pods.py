@@ -16,7 +16,6 @@ from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
 from orkit.solvers.heuristics.kube_default import DefaultScheduler
-from orkit.solvers.heuristics.pods import valid_current
 from orkit.solvers.pods_classes import group, least_disruptive_nodes
 from tests.conftest import INSTANCES
 from tests.test_cli import run
@@ -195,7 +194,7 @@ def test_exact_backends_match_brute_force_on_small_clusters(seed, objective, bac
     running = [int(v) if v < 3 else None for v in rng.integers(0, 5, size=n_pods)]
     model = small(requests, capacity=[(10, 10)] * 3, running=running,
                   priorities=[int(v) for v in rng.integers(1, 4, size=n_pods)], objective=objective)
-    start = valid_current(model)
+    start = model.valid_current_plan()
     model = Cluster(model.nodes, tuple(Pod(p.name, p.requests, p.priority, None if a < 0 else model.nodes[a].name)
                                        for p, a in zip(model.pods, start)), objective)
     result = orkit.solve(model, backend=backend, time_limit=10, workers=1)  # alone: it must do the work

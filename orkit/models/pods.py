@@ -330,6 +330,20 @@ class Cluster(Model):
         """The assignment that changes nothing: running pods stay, pending pods stay pending."""
         return self.current.copy()
 
+    def valid_current_plan(self) -> np.ndarray:
+        """The current assignment with pods evicted (lowest priority first, then largest) from any
+        overloaded node: where every plan search starts."""
+        assignment = self.current_plan()
+        load = self.load(assignment)
+        for node in np.flatnonzero((load > self.capacity).any(axis=1)):
+            on_node = np.flatnonzero((assignment == node) & ~self.protected)
+            for pod in on_node[np.lexsort((-self.demand[on_node].sum(axis=1), self.priority[on_node]))]:
+                if not (load[node] > self.capacity[node]).any():
+                    break
+                assignment[pod] = -1
+                load[node] -= self.demand[pod]
+        return assignment
+
     def plan(self, assignment: np.ndarray) -> Plan:
         """A readable Plan (bindings, moves, evictions) from a node index per pod."""
         assignment = np.asarray(assignment, dtype=np.int64)

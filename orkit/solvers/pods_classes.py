@@ -23,7 +23,6 @@ from ortools.graph.python import linear_sum_assignment
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
-from orkit.solvers.heuristics.pods import valid_current
 
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
 BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
@@ -149,7 +148,7 @@ def least_disruptive_nodes(k: PodClasses, counts: np.ndarray) -> np.ndarray:
 
 
 def incumbent_assignment(model: Cluster, ctx: StageContext) -> np.ndarray:
-    return model.assignment_of(ctx.incumbent) if ctx.incumbent is not None else valid_current(model)
+    return model.assignment_of(ctx.incumbent) if ctx.incumbent is not None else model.valid_current_plan()
 
 
 def settled_mask(model: Cluster, assignment: np.ndarray) -> tuple[np.ndarray, int]:

@@ -18,7 +18,6 @@ from ortools.sat.python import cp_model
 from orkit.core.backend import Outcome, StageContext
 from orkit.models.pods import Cluster
 from orkit.solvers.cpsat.common import configure, export
-from orkit.solvers.heuristics.pods import valid_current
 from orkit.solvers.pods_classes import (
     PodClasses,
     Step,
@@ -163,7 +162,7 @@ class CompiledPods:
     def run(self, ctx: StageContext) -> Outcome:
         model, k = self.cluster, self.classes
         self.engine.ctx = ctx
-        hint = k.counts(valid_current(model), model.n_nodes)  # a hint only: it may break the user's constraints
+        hint = k.counts(model.valid_current_plan(), model.n_nodes)  # a hint only: it may break the user's constraints
         best, proven_all, solves = run_steps(model, ctx, self.goals, self.engine, tier_steps(model, 0), None, hint)
         return steps_outcome(model, ctx, k, best, proven_all,
                              f"compiled CP-SAT tier model, {k.n} pod classes, {solves} solve(s)")

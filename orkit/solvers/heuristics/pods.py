@@ -19,20 +19,6 @@ from orkit.solvers.heuristics.kube_default import default_schedule
 MIN_SECONDS = 0.0
 
 
-def valid_current(model: Cluster) -> np.ndarray:
-    """The current assignment with pods evicted (lowest priority first) from any overloaded node."""
-    assignment = model.current_plan()
-    load = model.load(assignment)
-    for node in np.flatnonzero((load > model.capacity).any(axis=1)):
-        on_node = np.flatnonzero((assignment == node) & ~model.protected)
-        for pod in on_node[np.lexsort((-model.demand[on_node].sum(axis=1), model.priority[on_node]))]:
-            if not (load[node] > model.capacity[node]).any():
-                break
-            assignment[pod] = -1
-            load[node] -= model.demand[pod]
-    return assignment
-
-
 def move_repairs(model: Cluster, assignment: np.ndarray, ctx: StageContext | None = None) -> np.ndarray:
     """Place pending pods (highest priority, then smallest first) each by at most one move."""
     assignment = assignment.copy()
@@ -67,7 +53,7 @@ def move_repairs(model: Cluster, assignment: np.ndarray, ctx: StageContext | Non
 
 
 def solve(model: Cluster, ctx: StageContext) -> Outcome:
-    start = valid_current(model)
+    start = model.valid_current_plan()
     default = default_schedule(model, start)
     candidates = [start, default, move_repairs(model, default, ctx)]
     best = max(candidates, key=model.score)
