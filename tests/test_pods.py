@@ -266,3 +266,14 @@ def test_node_contents_go_where_they_keep_running_pods():
     k = group(tight, np.zeros(tight.n_pods, bool))
     counts = k.counts(np.array([0, 1, 0]), tight.n_nodes)
     assert tight.evaluate(k.assignment(tight, least_disruptive_nodes(k, counts))).objective == (3, -4)
+
+
+def test_node_contents_keep_higher_tiers_in_place_first():
+    # one content holds every pod: on n0 it keeps the high pod, on n1 the two low ones
+    model = small([(4, 4), (3, 3), (3, 3)], capacity=[(10, 10)] * 2, running=[0, 1, 1], priorities=[2, 1, 1])
+    k = group(model, np.zeros(model.n_pods, bool))
+    together = k.counts(np.array([1, 1, 1]), model.n_nodes)
+    by_tier = model.evaluate(k.assignment(model, least_disruptive_nodes(k, together)))
+    by_count = model.evaluate(k.assignment(model, least_disruptive_nodes(k, together, by_tier=False)))
+    assert by_count.objective == (1, -2, 3, -2)  # most pods kept, but the high one moves
+    assert by_tier.objective == (1, 0, 3, -4) > by_count.objective

@@ -121,21 +121,29 @@ def group(model: Cluster, fixed_mask: np.ndarray) -> PodClasses:
     )
 
 
-def least_disruptive_nodes(k: PodClasses, counts: np.ndarray) -> np.ndarray:
+def least_disruptive_nodes(k: PodClasses, counts: np.ndarray, by_tier: bool = True) -> np.ndarray:
     """The same node contents (class counts per node) handed to the nodes where they keep the most
     running pods in place: an assignment problem over (content, node) pairs where the content fits
-    and is admissible. Placed pods per class do not change; disruption never grows (the identity is
-    one of the assignments). Solvers return any of many symmetric packings; this picks the best."""
+    and is admissible. With `by_tier` (the lexicographic objective) a pod kept in a higher tier
+    outweighs every pod of the tiers below, so no tier's disruption grows for a lower tier's sake
+    and the plan never gets worse (the identity is one of the assignments; placed pods per class do
+    not change). Where those weights would overflow, every kept pod counts 1. Solvers return any
+    of many symmetric packings; this picks the best."""
     n_nodes = counts.shape[1]
     if n_nodes < 2 or not k.running.any():
         return counts
+    weight = np.ones(k.n, dtype=np.int64)
+    levels = np.unique(k.priority, return_inverse=True)[1]  # 0 for the lowest tier in the classes
+    base = int(k.running.sum()) + 1
+    if by_tier and (levels.max() + 2) * np.log2(base) + np.log2(n_nodes + 1) <= 60:  # the solver scales costs by n
+        weight = base ** levels.astype(np.int64)
     contents = counts.T  # [content, class]
     fits = ((contents @ k.demand)[:, None, :] <= k.free[None, :, :]).all(axis=2)  # [content, node]
     keeps = np.zeros((n_nodes, n_nodes), dtype=np.int64)
     for j in range(n_nodes):
         present = np.flatnonzero(contents[j])
         fits[j] &= (contents[j, present, None] <= k.admissible[present]).all(axis=0)
-        keeps[j] = np.minimum(contents[j, present, None], k.running[present]).sum(axis=0)
+        keeps[j] = (np.minimum(contents[j, present, None], k.running[present]) * weight[present, None]).sum(axis=0)
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     left, right = np.nonzero(fits)
     solver.add_arcs_with_cost(left, right, -keeps[left, right])
@@ -283,7 +291,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
             found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
             if found is not None:
-                found = least_disruptive_nodes(k, found)
+                found = least_disruptive_nodes(k, found, model.objective is PodObjective.LEXICOGRAPHIC)
             sign = -1 if step.kind == "disrupt" else 1
             if found is not None and (best is None
                                       or sign * goals.value(step, found) >= sign * goals.value(step, best)):
