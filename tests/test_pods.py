@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ from orkit.core.result import Status
 from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
-from orkit.solvers.heuristics.kube_default import DefaultScheduler
+from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
+from orkit.solvers.heuristics.pods import move_repairs
+from orkit.solvers.heuristics.pods_repack import repack
 from orkit.solvers.pods_classes import group, least_disruptive_nodes
 from tests.conftest import INSTANCES
 from tests.test_cli import run
@@ -201,6 +204,25 @@ def test_exact_backends_match_brute_force_on_small_clusters(seed, objective, bac
     assert result.status is Status.OPTIMAL
     assert result.objective == brute_force(model)
     assert result.objective >= model.score(model.current_plan())
+
+
+def test_repack_fits_a_pod_that_needs_two_moves():
+    # a perfect packing: pending f (6) fits only if c joins a and b joins e; one move never does it
+    model = small([(5, 5), (4, 4), (5, 5), (4, 4), (6, 6), (6, 6)], capacity=[(10, 10)] * 3,
+                  running=[0, 0, 1, 1, 2, None])
+    start = model.valid_current_plan()
+    assert model.score(move_repairs(model, default_schedule(model, start))) == (5, 0)
+    repacked = repack(model, start, deadline=time.perf_counter() + 5)
+    assert model.evaluate(repacked).feasible and model.score(repacked) == (6, -4)
+    heuristic = orkit.solve(model, backend="heuristic", time_limit=5)
+    assert heuristic.objective == (6, -4) and "repack" in heuristic.stages[-1].reason
+
+
+def test_repack_leaves_undisturbed_higher_tiers_alone():
+    # the low pod fits only on n0, and only if the high pod moves to n1: worse, lexicographically
+    model = small([(6, 6), (7, 5)], capacity=[(10, 10), (6, 10)], running=[0, None], priorities=[2, 1])
+    repacked = repack(model, model.valid_current_plan(), deadline=time.perf_counter() + 5)
+    assert model.evaluate(repacked).feasible and model.score(repacked) == (1, 0, 1, 0)
 
 
 def test_never_worse_than_the_default_and_honest_under_a_tight_limit():

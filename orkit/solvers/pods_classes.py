@@ -288,6 +288,8 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
         proven = best is not None and goals.settled(step, best, floor)
         if not proven:
             solves += 1
+            if best is not None:  # search only plans at least as good (CP-SAT's presolve may lose the hint)
+                engine.hold(step, goals.value(step, best))
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
             found, proven = engine.optimise(step, best if best is not None else hint, ctx.budget.remaining() * share)
             if found is not None:
