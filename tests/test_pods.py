@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 
 import numpy as np
 import pytest
 
 import orkit
+from orkit.core.budget import Budget
 from orkit.core.errors import InstanceError, ModelError
 from orkit.core.result import Status
 from orkit.formats.kube import parse_quantity, read_manifest
@@ -212,7 +212,7 @@ def test_repack_fits_a_pod_that_needs_two_moves():
                   running=[0, 0, 1, 1, 2, None])
     start = model.valid_current_plan()
     assert model.score(move_repairs(model, default_schedule(model, start))) == (5, 0)
-    repacked = repack(model, start, deadline=time.perf_counter() + 5)
+    repacked = repack(model, start, Budget(5))
     assert model.evaluate(repacked).feasible and model.score(repacked) == (6, -4)
     heuristic = orkit.solve(model, backend="heuristic", time_limit=5)
     assert heuristic.objective == (6, -4) and "repack" in heuristic.stages[-1].reason
@@ -221,7 +221,7 @@ def test_repack_fits_a_pod_that_needs_two_moves():
 def test_repack_leaves_undisturbed_higher_tiers_alone():
     # the low pod fits only on n0, and only if the high pod moves to n1: worse, lexicographically
     model = small([(6, 6), (7, 5)], capacity=[(10, 10), (6, 10)], running=[0, None], priorities=[2, 1])
-    repacked = repack(model, model.valid_current_plan(), deadline=time.perf_counter() + 5)
+    repacked = repack(model, model.valid_current_plan(), Budget(5))
     assert model.evaluate(repacked).feasible and model.score(repacked) == (1, 0, 1, 0)
 
 

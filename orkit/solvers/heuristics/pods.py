@@ -10,8 +10,6 @@ costs nothing in any higher tier.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from orkit.core.backend import Outcome, StageContext
@@ -63,7 +61,7 @@ def solve(model: Cluster, ctx: StageContext) -> Outcome:
     default = default_schedule(model, start)
     repaired = move_repairs(model, default, ctx)
     seconds = ctx.budget.remaining() * (1.0 if ctx.is_last else REPACK_SHARE)
-    repacked = least_disruptive(model, repack(model, repaired, time.perf_counter() + seconds, ctx.seed))
+    repacked = least_disruptive(model, repack(model, repaired, ctx.budget.slice(seconds), ctx.seed))
     candidates = {"default scheduler from the current state": default,
                   "default scheduler, then one-move repairs": repaired,
                   "whole-cluster repack": repacked,

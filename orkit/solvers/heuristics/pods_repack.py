@@ -12,10 +12,9 @@ more, lexicographically, than anything a lower tier gains.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from orkit.core.budget import Budget
 from orkit.models.pods import Cluster
 
 TENURE = 7  # iterations a pod may not return to the node it left (plus a random 0-2)
@@ -119,9 +118,10 @@ class OverflowSearch:
         return True
 
 
-def repack(model: Cluster, start: np.ndarray, deadline: float, seed: int = 0) -> np.ndarray:
+def repack(model: Cluster, start: np.ndarray, budget: Budget, seed: int = 0) -> np.ndarray:
     """A valid assignment that places, tier by tier from the highest, as many pods as the overflow
-    search fits, starting from the valid assignment `start` (running pods start where they run)."""
+    search fits, starting from the valid assignment `start` (running pods start where they run).
+    When `budget` runs out (or is interrupted) the search stops and drops pods until the plan is valid."""
     rng = np.random.default_rng(seed)
     a = start.copy()
     lower = np.zeros(model.n_pods, dtype=bool)
@@ -140,20 +140,19 @@ def repack(model: Cluster, start: np.ndarray, deadline: float, seed: int = 0) ->
         for pod in joining[np.argsort(-(model.demand[joining] / search.scale).sum(axis=1), kind="stable")]:
             search.insert(int(pod))
         _drop_to_fit_totals(search, level & movable)
-        if not _settle(search, level & movable, deadline):
+        if not _settle(search, level & movable, budget):
             a[:] = np.where(level, -1, before)  # the tier's pods then only take room that is left
     _reinsert(model, a)
     return a
 
 
-def _settle(search: OverflowSearch, droppable: np.ndarray, deadline: float) -> bool:
+def _settle(search: OverflowSearch, droppable: np.ndarray, budget: Budget) -> bool:
     """Search until nothing is overloaded, giving up one droppable pod each time it stalls; at the
-    deadline, drop pods off overloaded nodes until the assignment is valid. False when a node stays
+    end of the budget, drop pods off overloaded nodes until the assignment is valid. False when a node stays
     overloaded with nothing droppable on it (the search moved settled pods there)."""
     best, since = search.total, 0
     while search.total > 0:
-        out_of_time = time.perf_counter() > deadline
-        if since >= PATIENCE or out_of_time or not search.step():
+        if since >= PATIENCE or budget.should_stop() or not search.step():
             if not _drop_one(search, droppable):
                 return False
             best, since = search.total, 0
