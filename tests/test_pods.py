@@ -225,6 +225,16 @@ def test_repack_leaves_undisturbed_higher_tiers_alone():
     assert model.evaluate(repacked).feasible and model.score(repacked) == (1, 0, 1, 0)
 
 
+def test_repack_never_moves_a_protected_pod_of_a_lower_tier():
+    # the protected low pod holds n0; the pending high pod must stay pending, not take its room
+    model = Cluster((Node("n0", {"cpu": 10, "memory": 10}),),
+                    (Pod("low", {"cpu": 6, "memory": 6}, 1, "n0", protected=True),
+                     Pod("high", {"cpu": 6, "memory": 6}, 2, None)))
+    repacked = repack(model, model.valid_current_plan(), Budget(5))
+    assert model.evaluate(repacked).feasible and list(repacked) == [0, -1]
+    assert orkit.solve(model, backend="heuristic", time_limit=5).objective == (0, 0, 1, 0)
+
+
 def test_never_worse_than_the_default_and_honest_under_a_tight_limit():
     model = generate(32, 256, 4, 1.05, seed=1)
     result = orkit.solve(model, time_limit=0.3, workers=1)

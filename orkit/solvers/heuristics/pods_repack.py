@@ -123,11 +123,7 @@ def repack(model: Cluster, start: np.ndarray, budget: Budget, seed: int = 0) -> 
     search fits, starting from the valid assignment `start` (running pods start where they run).
     When `budget` runs out (or is interrupted) the search stops and drops pods until the plan is valid."""
     rng = np.random.default_rng(seed)
-    a = start.copy()
-    lower = np.zeros(model.n_pods, dtype=bool)
-    for tier in model.tiers:
-        lower |= model.priority < tier
-    a[lower] = -1  # lower tiers join later, from where `start` has them
+    a = np.where(model.protected, start, -1)  # each tier joins in turn, from where `start` has it
     for tier in model.tiers:
         level = model.priority == tier
         a[level] = start[level]
@@ -141,7 +137,7 @@ def repack(model: Cluster, start: np.ndarray, budget: Budget, seed: int = 0) -> 
             search.insert(int(pod))
         _drop_to_fit_totals(search, level & movable)
         if not _settle(search, level & movable, budget):
-            a[:] = np.where(level, -1, before)  # the tier's pods then only take room that is left
+            a[:] = np.where(level & ~model.protected, -1, before)  # the tier then only takes room left
     _reinsert(model, a)
     return a
 
