@@ -133,10 +133,11 @@ def least_disruptive_nodes(k: PodClasses, counts: np.ndarray, by_tier: bool = Tr
     if n_nodes < 2 or not k.running.any():
         return counts
     weight = np.ones(k.n, dtype=np.int64)
-    levels = np.unique(k.priority, return_inverse=True)[1]  # 0 for the lowest tier in the classes
-    base = int(k.running.sum()) + 1
-    if by_tier and (levels.max() + 2) * np.log2(base) + np.log2(n_nodes + 1) <= 60:  # the solver scales costs by n
-        weight = base ** levels.astype(np.int64)
+    if by_tier:
+        levels = np.unique(k.priority, return_inverse=True)[1]  # 0 for the lowest tier in the classes
+        base = int(k.running.sum()) + 1
+        if (levels.max() + 2) * np.log2(base) + np.log2(n_nodes + 1) <= 60:  # the solver scales costs by n
+            weight = base ** levels.astype(np.int64)
     contents = counts.T  # [content, class]
     fits = ((contents @ k.demand)[:, None, :] <= k.free[None, :, :]).all(axis=2)  # [content, node]
     keeps = np.zeros((n_nodes, n_nodes), dtype=np.int64)
