@@ -206,6 +206,17 @@ def test_exact_backends_match_brute_force_on_small_clusters(seed, objective, bac
     assert result.objective >= model.score(model.current_plan())
 
 
+@pytest.mark.parametrize("nodes, pods, priorities, util, seed", [(4, 16, 1, 0.95, 2), (4, 32, 2, 1.0, 4)])
+def test_mip_and_cpsat_agree_with_memory_in_bytes(nodes, pods, priorities, util, seed):
+    # memory requests near 1e9 made HiGHS prove a wrong optimum: disruption 8 for 6 on the first
+    # cluster, 5 for 3 on the second, until the rows were scaled
+    model = generate(nodes, pods, priorities, util, seed)
+    mip = orkit.solve(model, backend="mip", time_limit=20, workers=1)
+    cpsat = orkit.solve(model, backend="cpsat", time_limit=20, workers=1)
+    assert mip.status is Status.OPTIMAL and cpsat.status is Status.OPTIMAL
+    assert mip.objective == cpsat.objective
+
+
 def test_repack_fits_a_pod_that_needs_two_moves():
     # a perfect packing: pending f (6) fits only if c joins a and b joins e; one move never does it
     model = small([(5, 5), (4, 4), (5, 5), (4, 4), (6, 6), (6, 6)], capacity=[(10, 10)] * 3,

@@ -24,6 +24,10 @@ from orkit.core.result import Status, Stop
 # Above this many nonzeros a model is not built: the memory and the time are better spent elsewhere.
 DEFAULT_MAX_NONZEROS = 5_000_000
 SAFETY_MARGIN = 0.05
+# HiGHS 1.14 proves wrong optima on rows with coefficients near 1e9 (pod memory in bytes): measured,
+# it called disruption 16 optimal where 12 was feasible, and once "infeasible". Rows whose largest
+# coefficient exceeds this are divided by a power of two (exact in binary) before HiGHS sees them.
+ROW_COEFFICIENT_LIMIT = 2.0**20
 
 
 class LinearBuilder:
@@ -139,7 +143,20 @@ def _highs():
     return highspy
 
 
+def row_scales(lp: LinearModel) -> np.ndarray:
+    """Per row, the power of two that brings its largest |coefficient| to ROW_COEFFICIENT_LIMIT or
+    below (1 for rows already there). With integer data a row then stays exact: HiGHS's 1e-6
+    tolerance on the scaled row is at most 2^-20 of a unit per unit of coefficient size."""
+    largest = np.ones(lp.n_rows)
+    rows = np.repeat(np.arange(lp.n_rows), np.diff(lp.start))
+    np.maximum.at(largest, rows, np.abs(lp.value))
+    exponent = np.ceil(np.log2(largest / ROW_COEFFICIENT_LIMIT))
+    return np.exp2(-np.maximum(exponent, 0.0))
+
+
 def to_highs(lp: LinearModel):
+    """The model loaded into a new highspy.Highs, rows with huge coefficients scaled (`row_scales`):
+    the same feasible set and optimum, which HiGHS then finds reliably."""
     highspy = _highs()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -149,12 +166,13 @@ def to_highs(lp: LinearModel):
     model.col_cost_ = lp.cost
     model.col_lower_ = lp.col_lower
     model.col_upper_ = lp.col_upper
-    model.row_lower_ = lp.row_lower
-    model.row_upper_ = lp.row_upper
+    scale = row_scales(lp)
+    model.row_lower_ = lp.row_lower * scale
+    model.row_upper_ = lp.row_upper * scale
     model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     model.a_matrix_.start_ = lp.start
     model.a_matrix_.index_ = lp.index
-    model.a_matrix_.value_ = lp.value
+    model.a_matrix_.value_ = lp.value * np.repeat(scale, np.diff(lp.start))
     model.a_matrix_.num_col_ = lp.n_cols
     model.a_matrix_.num_row_ = lp.n_rows
     model.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
