@@ -59,7 +59,10 @@ def summarise(rows, title):
     header = f"{'group':<12}{'pending':>8}{'improved':>10}{'proven':>8}{'dflt opt':>9}{'resolved':>9}" \
              f"{'unresolv':>9}{'worse':>6}{'median s':>9}{'max over':>9}"
     print(header)
-    groups = [(f"{n} nodes", [r for r in rows if r["nodes"] == n]) for n in NODES] + [("all", rows)]
+    groups = [(f"{n} nodes", [r for r in rows if r["nodes"] == n]) for n in NODES]
+    if len({r["util"] for r in rows}) > 1:  # over-subscribed families need packing proofs, the hard part
+        groups += [(f"util {u:.2f}", [r for r in rows if r["util"] == u]) for u in UTILS]
+    groups.append(("all", rows))
     for name, group in groups:
         if not group:
             continue
