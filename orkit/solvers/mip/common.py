@@ -255,6 +255,8 @@ class CompiledMIP:
         return self._highs
 
     def export(self, path: str | Path) -> None:
+        """Write the model HiGHS solves (.lp or .mps): rows with coefficients above 2^20 appear
+        divided by their power of two (`row_scales`), printed by HiGHS to 15 significant digits."""
         path = str(path)
         if not path.endswith((".lp", ".mps")):
             raise BackendError("MIP export writes .lp or .mps files")
