@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import orkit
+from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
 from orkit.core.errors import InstanceError, ModelError
 from orkit.core.result import Status
@@ -19,7 +20,8 @@ from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleratio
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
-from orkit.solvers.pods_classes import group, least_disruptive_nodes
+from orkit.solvers.pods_classes import Step, StepGoals, group, least_disruptive_nodes
+from orkit.solvers.pods_patterns import pattern_search
 from tests.conftest import INSTANCES
 from tests.test_cli import run
 
@@ -320,3 +322,26 @@ def test_node_contents_keep_higher_tiers_in_place_first():
     by_count = model.evaluate(k.assignment(model, least_disruptive_nodes(k, together, by_tier=False)))
     assert by_count.objective == (1, -2, 3, -2)  # most pods kept, but the high one moves
     assert by_tier.objective == (1, 0, 3, -4) > by_count.objective
+
+
+@pytest.mark.parametrize("seed, optimum", [(0, 7), (1, 12)])
+def test_pattern_bound_is_valid_and_closes_the_disrupt_step(seed, optimum):
+    # generate(8, 32, 1, 1.0, seed): every placeable pod but one fits; the least disruption doing so
+    # is proven by the tier model alone (the compiled path runs no pattern search)
+    model = generate(8, 32, 1, 1.0, seed)
+    reference = orkit.compile(model, "cpsat").solve(time_limit=30, workers=1)
+    assert reference.status is Status.OPTIMAL and reference.objective[1] == -optimum
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    holds = [(place, reference.objective[0])]
+    ctx = StageContext(budget=Budget(10), workers=1)
+    best = k.counts(model.assignment_of(reference.solution), model.n_nodes)
+    assert pattern_search(k, goals, holds, disrupt, best, ctx, ctx.budget).bound == optimum  # proves it
+    start = k.counts(model.assignment_of(orkit.solve(model, backend="heuristic", time_limit=5).solution),
+                     model.n_nodes)
+    assert goals.value(place, start) == holds[0][1] and goals.value(disrupt, start) > optimum
+    found = pattern_search(k, goals, holds, disrupt, start, ctx, ctx.budget)
+    assert found.bound <= optimum and found.converged
+    assert found.counts is not None and goals.value(place, found.counts) == holds[0][1]
+    assert optimum <= goals.value(disrupt, found.counts) < goals.value(disrupt, start)

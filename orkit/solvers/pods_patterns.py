@@ -1,0 +1,284 @@
+"""A pattern (Dantzig-Wolfe) bound and plan for a pod disrupt step, by column generation.
+
+The class-count model's LP lets a pending pod be split over the free fragments of many nodes, so
+its bound on disruption is near zero. Here every node instead chooses one whole content (a
+pattern: pods per class, and how many of them were running there), and the LP mixes patterns.
+This LP is the Gilmore-Gomory idea for bin packing. Priced exactly (CP-SAT per node, too slow
+for the chain), its optimum rounded up equalled the proven optimum in all 11 generated disrupt
+steps where one was known, while CP-SAT's own bound stayed far below.
+
+Pricing (the best pattern for each node at the LP's duals) is a 2-D knapsack. It is solved
+exactly on a grid where demands and capacities are rounded down: every real pattern is a grid
+pattern, so the LP over grid patterns stays a valid lower bound, weaker than the exact one (8
+against 12 on one 8-node cluster). Patterns that really fit also feed a restricted master MIP,
+which often finds a far better plan than the search (disruption 20 against 120 on 32 nodes).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from orkit.core.backend import StageContext
+from orkit.core.budget import Budget
+from orkit.solvers.mip.common import _highs, stop_on_budget
+from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption
+
+GRID_CELLS = 2**16  # knapsack table size per node group
+ENUMERATION_LIMIT = 512  # stay combinations per node enumerated instead of a local DP
+MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
+TOLERANCE = 1e-6
+
+
+@dataclass
+class PatternResult:
+    bound: int  # no plan at the step's holds disrupts less (0: nothing learned)
+    counts: np.ndarray | None  # [class, node] of the best plan from the restricted master, or None
+    iterations: int
+    converged: bool
+
+
+@dataclass
+class Pattern:
+    node: int
+    content: np.ndarray  # pods per class
+    stays: np.ndarray  # of them running there before
+    fits: bool  # within the real capacities (not only the grid's)
+
+
+class GridPricer:
+    """Exact least-reduced-cost node contents on a floor-rounded grid of the (at most two) resources
+    that can bind. Nodes that admit the same classes share one table of newcomers; running pods that
+    stay are added per node."""
+
+    def __init__(self, k: PodClasses):
+        self.k = k
+        free = np.maximum(k.free, 0)
+        binding = np.flatnonzero((k.demand * k.size[:, None]).sum(axis=0) > free.min(axis=0))
+        tightness = (k.demand * k.size[:, None]).sum(axis=0)[binding] / np.maximum(free.sum(axis=0)[binding], 1)
+        self.resources = binding[np.argsort(-tightness)][:2]  # dropping the rest only relaxes
+        top = np.maximum(free[:, self.resources].max(axis=0), 1) if len(self.resources) else np.zeros(0)
+        side = int(GRID_CELLS ** (1 / max(len(self.resources), 1)))
+        self.step = np.maximum(1, np.ceil(top / side)).astype(np.int64)
+        self.cap = self._grid(free)  # [node, 2]
+        self.need = self._grid(k.demand)  # [class, 2]
+        self.shape = tuple(int(v) + 1 for v in self.cap.max(axis=0))
+        groups: dict[bytes, list[int]] = {}
+        for n in range(k.free.shape[0]):
+            groups.setdefault(k.allowed[:, n].tobytes(), []).append(n)
+        self.groups = list(groups.values())
+
+    def _grid(self, amounts: np.ndarray) -> np.ndarray:
+        """Amounts of the binding resources in grid steps, rounded down, padded to two columns."""
+        grid = np.zeros((amounts.shape[0], 2), dtype=np.int64)
+        grid[:, : len(self.resources)] = amounts[:, self.resources] // self.step
+        return grid
+
+    def _add(self, table: np.ndarray, c: int, cost: float, count: int, taken: list) -> None:
+        """Up to `count` pods of class c at `cost` each into a min-cost table (binary splitting)."""
+        n1, n2 = self.need[c]
+        chunk = 1
+        while count > 0:
+            t = min(chunk, count)
+            count -= t
+            chunk *= 2
+            a1, a2 = t * n1, t * n2
+            if a1 >= table.shape[0] or a2 >= table.shape[1]:
+                break
+            candidate = table[: table.shape[0] - a1, : table.shape[1] - a2] + t * cost
+            better = candidate < table[a1:, a2:] - 1e-12
+            table[a1:, a2:] = np.where(better, candidate, table[a1:, a2:])
+            taken.append((c, t, a1, a2, better))
+
+    @staticmethod
+    def _backtrack(items: list, cell: tuple[int, int], counts: np.ndarray) -> tuple[int, int]:
+        """Add to `counts` the items the table's optimum at `cell` took; returns the cell left."""
+        g1, g2 = cell
+        for c, t, a1, a2, better in reversed(items):
+            i1, i2 = g1 - a1, g2 - a2
+            if i1 >= 0 and i2 >= 0 and better[i1, i2]:
+                counts[c] += t
+                g1, g2 = i1, i2
+        return g1, g2
+
+    def _stays(self, n: int, cost: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """The running pods to keep on node n (at `cost` each) with the newcomers' table: the stays
+        and the grid capacity left for newcomers. Few combinations are enumerated, else a local DP."""
+        k = self.k
+        classes = np.flatnonzero((k.running[:, n] > 0) & (cost < -1e-12))
+        g1, g2 = (int(v) for v in self.cap[n])
+        stays = np.zeros(k.n, np.int64)
+        if np.prod(k.running[classes, n] + 1, dtype=float) <= ENUMERATION_LIMIT:
+            ranges = [np.arange(k.running[c, n] + 1) for c in classes]
+            combos = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, len(classes)) if ranges \
+                else np.zeros((1, 0), np.int64)
+            left = self.cap[n] - combos @ self.need[classes]
+            total = np.full(len(combos), np.inf)
+            fits = (left >= 0).all(axis=1)
+            total[fits] = combos[fits] @ cost[classes] + table[left[fits, 0], left[fits, 1]]
+            best = int(np.argmin(total))
+            stays[classes] = combos[best]
+            return stays, (int(left[best, 0]), int(left[best, 1]))
+        local = table[: g1 + 1, : g2 + 1].copy()
+        taken: list = []
+        for c in classes:
+            self._add(local, int(c), float(cost[c]), int(k.running[c, n]), taken)
+        return stays, self._backtrack(taken, (g1, g2), stays)
+
+    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> list[tuple[float, Pattern]]:
+        """Per node: (reduced cost, pattern) minimising sum u*content + w*stays - mu[node]."""
+        k = self.k
+        out: list[tuple[float, Pattern] | None] = [None] * len(mu)
+        for nodes in self.groups:
+            table = np.zeros(self.shape)
+            newcomers: list = []
+            for c in np.flatnonzero((u < -1e-12) & k.allowed[:, nodes[0]]):
+                self._add(table, int(c), float(u[c]), int(k.size[c]), newcomers)
+            for n in nodes:
+                stays, left = self._stays(n, u + w, table)
+                content = stays.copy()
+                self._backtrack(newcomers, left, content)
+                fits = bool(((content @ k.demand) <= k.free[n]).all() and (content <= k.admissible[:, n]).all()
+                            and (content <= k.size).all())
+                out[n] = (float(u @ content + w @ stays) - float(mu[n]), Pattern(n, content, stays, fits))
+        return out  # type: ignore[return-value]
+
+
+class PatternMaster:
+    """The pattern LP of one disrupt step: one convex choice per node, class sizes, moves per class,
+    the holds of earlier steps, and the step's disruption as objective."""
+
+    def __init__(self, k: PodClasses, goals: StepGoals, holds: list[tuple[Step, int]], step: Step):
+        highspy = _highs()
+        self.k, self.goals, self.holds = k, goals, holds
+        n_nodes, C = k.free.shape[0], k.n
+        self.n_nodes = n_nodes
+        running = k.running.sum(axis=1)
+        self.objective = np.zeros(C, bool)
+        self.objective[goals.members(step)] = True
+        self.constant = float(running[self.objective].sum())
+        self.in_hold = np.zeros((len(holds), C), bool)
+        for i, (held, _) in enumerate(holds):
+            self.in_hold[i, goals.members(held)] = True
+        self.place_hold = np.array([held.kind == "place" for held, _ in holds], bool)
+        h = self.h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        lower = np.concatenate([np.ones(n_nodes), np.full(C, -inf), -k.pending.astype(float),
+                                [float(v) if held.kind == "place" else -inf for held, v in holds]])
+        upper = np.concatenate([np.ones(n_nodes), k.size.astype(float), np.full(C, inf),
+                                [inf if held.kind == "place" else float(v - running[self.in_hold[i]].sum())
+                                 for i, (held, v) in enumerate(holds)]])
+        h.addRows(len(lower), lower, upper, 0, np.zeros(len(lower), np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.move_row, self.hold_row = n_nodes + C, n_nodes + 2 * C
+        for c in range(C):  # moves[c] >= placed - stays - pending, counted in disrupt holds and the objective
+            held = np.flatnonzero(self.in_hold[:, c] & ~self.place_hold)
+            rows = [self.move_row + c, *(self.hold_row + held)]
+            h.addCol(float(self.objective[c]), 0, inf, len(rows), np.array(rows, np.int32), np.ones(len(rows)))
+        self.patterns: list[Pattern] = []
+
+    def add(self, p: Pattern) -> None:
+        rows = [p.node]
+        values = [1.0]
+        for c in np.flatnonzero(p.content):
+            rows.append(self.n_nodes + c)
+            values.append(float(p.content[c]))
+        for c in np.flatnonzero(p.content - p.stays):
+            rows.append(self.move_row + c)
+            values.append(-float(p.content[c] - p.stays[c]))
+        for i in range(len(self.holds)):
+            v = p.content[self.in_hold[i]].sum() if self.place_hold[i] else -p.stays[self.in_hold[i]].sum()
+            if v:
+                rows.append(self.hold_row + i)
+                values.append(float(v))
+        self.h.addCol(-float(p.stays[self.objective].sum()), 0, _highs().kHighsInf, len(rows),
+                      np.array(rows, np.int32), np.array(values))
+        self.patterns.append(p)
+
+    def solve_lp(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(LP value, u, w, mu): the value and each pattern's reduced cost as u*content + w*stays - mu."""
+        h = self.h
+        h.run()
+        if h.getModelStatus() != _highs().HighsModelStatus.kOptimal:
+            return None
+        y = np.asarray(h.getSolution().row_dual)
+        C = self.k.n
+        mu, y_size, y_move, y_hold = (y[: self.n_nodes], y[self.n_nodes: self.n_nodes + C],
+                                      y[self.move_row: self.hold_row], y[self.hold_row:])
+        u = -y_size + y_move - (self.in_hold & self.place_hold[:, None]).T @ y_hold
+        w = -y_move - self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
+        return h.getInfo().objective_function_value + self.constant, u, w, mu
+
+    def best_plan(self, start: list[int], ctx: StageContext, seconds: float) -> np.ndarray | None:
+        """The restricted master as a MIP over the patterns that really fit, from `start` (one
+        pattern index per node): [class, node] counts, or None."""
+        highspy, h = _highs(), self.h
+        first = self.k.n
+        for j, p in enumerate(self.patterns):
+            h.changeColIntegrality(first + j, highspy.HighsVarType.kInteger)
+            if not p.fits:
+                h.changeColBounds(first + j, 0, 0)
+        for c in range(self.k.n):
+            h.changeColIntegrality(c, highspy.HighsVarType.kInteger)
+        h.setOptionValue("time_limit", max(0.01, seconds))
+        warm = highspy.HighsSolution()
+        values = np.zeros(first + len(self.patterns))
+        values[first + np.array(start)] = 1
+        counts = self._counts(values)
+        values[:first] = class_disruption(self.k, counts)[2]
+        warm.col_value = list(values)
+        warm.value_valid = True
+        h.setSolution(warm)
+        with stop_on_budget(h, ctx):
+            h.run()
+        if h.getInfo().primal_solution_status != 2:
+            return None
+        return self._counts(np.asarray(h.getSolution().col_value))
+
+    def _counts(self, values: np.ndarray) -> np.ndarray:
+        counts = np.zeros((self.k.n, self.n_nodes), np.int64)
+        for j in np.flatnonzero(values[self.k.n:] > 0.5):
+            p = self.patterns[j]
+            counts[:, p.node] = p.content
+        return counts
+
+
+def pattern_search(k: PodClasses, goals: StepGoals, holds: list[tuple[Step, int]], step: Step,
+                   best: np.ndarray, ctx: StageContext, budget: Budget) -> PatternResult:
+    """Column generation for a disrupt step from the plan `best` (which meets every hold), then the
+    restricted master MIP. The bound is the best Lagrangian bound seen (LP value plus every node's
+    least reduced cost), valid at every iteration, so stopping early keeps it honest."""
+    master = PatternMaster(k, goals, holds, step)
+    start = []
+    for n in range(master.n_nodes):
+        content = best[:, n]
+        master.add(Pattern(n, content.copy(), np.minimum(content, k.running[:, n]), True))
+        start.append(n)
+    pricer = GridPricer(k)
+    target = goals.value(step, best)
+    bound, iterations, converged = 0.0, 0, False
+    lp_deadline = budget.remaining() * (1 - MIP_SHARE)
+    began = budget.remaining()
+    while not budget.should_stop() and began - budget.remaining() < lp_deadline:
+        solved = master.solve_lp()
+        if solved is None:
+            break
+        value, u, w, mu = solved
+        iterations += 1
+        priced = pricer.price(u, w, mu)
+        bound = max(bound, value + sum(min(0.0, rc) for rc, _ in priced))
+        new = [p for rc, p in priced if rc < -TOLERANCE]
+        if not new:
+            converged = True
+            break
+        if math.ceil(bound - TOLERANCE) >= target:
+            break
+        for p in new:
+            master.add(p)
+    lower = max(0, math.ceil(bound - TOLERANCE))
+    counts = None
+    if lower < target and not budget.should_stop():
+        counts = master.best_plan(start, ctx, budget.remaining())
+    return PatternResult(lower, counts, iterations, converged)
