@@ -299,7 +299,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
             if patterns and step.kind == "disrupt" and best is not None:
                 best, proven = disrupt_by_patterns(ctx, goals, engine, holds, step, best, seconds)
                 seconds = ctx.budget.remaining() * (1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE)
-            if not proven:
+            if not proven and not ctx.budget.should_stop():  # a solver started after Ctrl-C would miss it
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint, seconds)
             if best is None:
                 return None, False, solves
