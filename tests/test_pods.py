@@ -337,11 +337,11 @@ def test_pattern_bound_is_valid_and_closes_the_disrupt_step(seed, optimum):
     holds = [(place, reference.objective[0])]
     ctx = StageContext(budget=Budget(10), workers=1)
     best = k.counts(model.assignment_of(reference.solution), model.n_nodes)
-    assert pattern_search(k, goals, holds, disrupt, best, ctx, ctx.budget).bound == optimum  # proves it
+    assert pattern_search(goals, holds, disrupt, best, ctx, ctx.budget).bound == optimum  # proves it
     start = k.counts(model.assignment_of(orkit.solve(model, backend="heuristic", time_limit=5).solution),
                      model.n_nodes)
     assert goals.value(place, start) == holds[0][1] and goals.value(disrupt, start) > optimum
-    found = pattern_search(k, goals, holds, disrupt, start, ctx, ctx.budget)
+    found = pattern_search(goals, holds, disrupt, start, ctx, ctx.budget)
     assert found.bound <= optimum and found.converged
     assert found.counts is not None and goals.value(place, found.counts) == holds[0][1]
     assert optimum <= goals.value(disrupt, found.counts) < goals.value(disrupt, start)

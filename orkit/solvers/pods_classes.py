@@ -63,6 +63,15 @@ class PodClasses:
         classes, nodes = np.nonzero(top > 0)
         return {(int(c), int(n)): int(top[c, n]) for c, n in zip(classes, nodes)}
 
+    def fits(self, contents: np.ndarray) -> np.ndarray:
+        """[content, node]: whether each node content (pods per class) fits the node's free
+        capacity and is admissible there (which also keeps it within the class sizes)."""
+        fits = ((contents @ self.demand)[:, None, :] <= self.free[None, :, :]).all(axis=2)
+        for j, content in enumerate(contents):
+            present = np.flatnonzero(content)
+            fits[j] &= (content[present, None] <= self.admissible[present]).all(axis=0)
+        return fits
+
     def counts(self, assignment: np.ndarray, n_nodes: int) -> np.ndarray:
         """[class, node] counts of an assignment (pods outside the classes are ignored)."""
         x = np.zeros((self.n, n_nodes), dtype=np.int64)
@@ -140,11 +149,10 @@ def least_disruptive_nodes(k: PodClasses, counts: np.ndarray, by_tier: bool = Tr
         if (levels.max() + 2) * np.log2(base) + np.log2(n_nodes + 1) <= 60:  # the solver scales costs by n
             weight = base ** levels.astype(np.int64)
     contents = counts.T  # [content, class]
-    fits = ((contents @ k.demand)[:, None, :] <= k.free[None, :, :]).all(axis=2)  # [content, node]
+    fits = k.fits(contents)  # [content, node]
     keeps = np.zeros((n_nodes, n_nodes), dtype=np.int64)
     for j in range(n_nodes):
         present = np.flatnonzero(contents[j])
-        fits[j] &= (contents[j, present, None] <= k.admissible[present]).all(axis=0)
         keeps[j] = (np.minimum(contents[j, present, None], k.running[present]) * weight[present, None]).sum(axis=0)
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     left, right = np.nonzero(fits)
@@ -295,12 +303,13 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
             solves += 1
             if best is not None:  # search only plans at least as good (CP-SAT's presolve may lose the hint)
                 engine.hold(step, goals.value(step, best))
-            seconds = ctx.budget.remaining() * (1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE)
+            share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
             if patterns and step.kind == "disrupt" and best is not None:
-                best, proven = disrupt_by_patterns(ctx, goals, engine, holds, step, best, seconds)
-                seconds = ctx.budget.remaining() * (1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE)
+                best, proven = disrupt_by_patterns(ctx, goals, engine, holds, step, best,
+                                                   ctx.budget.remaining() * share)
             if not proven and not ctx.budget.should_stop():  # a solver started after Ctrl-C would miss it
-                best, proven = search_step(model, ctx, goals, engine, step, best, hint, seconds)
+                best, proven = search_step(model, ctx, goals, engine, step, best, hint,
+                                           ctx.budget.remaining() * share)
             if best is None:
                 return None, False, solves
             ctx.progress(model.score(k.assignment(model, best)), None)
@@ -332,7 +341,7 @@ def disrupt_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine,
     it gave: 16 nodes at 10 s resolved 12 of 24 with it, 16 without.)"""
     from orkit.solvers.pods_patterns import pattern_search  # it builds on this module
 
-    result = pattern_search(goals.k, goals, holds, step, best, ctx, ctx.budget.slice(seconds * PATTERN_SHARE))
+    result = pattern_search(goals, holds, step, best, ctx, ctx.budget.slice(seconds * PATTERN_SHARE))
     if result.counts is not None:
         found = least_disruptive_nodes(goals.k, result.counts, True)
         if goals.value(step, found) < goals.value(step, best):

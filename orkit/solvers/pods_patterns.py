@@ -140,8 +140,7 @@ class GridPricer:
                 stays, left = self._stays(n, u + w, table)
                 content = stays.copy()
                 self._backtrack(newcomers, left, content)
-                fits = bool(((content @ k.demand) <= k.free[n]).all() and (content <= k.admissible[:, n]).all()
-                            and (content <= k.size).all())
+                fits = bool(k.fits(content[None, :])[0, n])
                 out[n] = (float(u @ content + w @ stays) - float(mu[n]), Pattern(n, content, stays, fits))
         return out  # type: ignore[return-value]
 
@@ -150,8 +149,9 @@ class PatternMaster:
     """The pattern LP of one disrupt step: one convex choice per node, class sizes, moves per class,
     the holds of earlier steps, and the step's disruption as objective."""
 
-    def __init__(self, k: PodClasses, goals: StepGoals, holds: list[tuple[Step, int]], step: Step):
+    def __init__(self, goals: StepGoals, holds: list[tuple[Step, int]], step: Step):
         highspy = _highs()
+        k = goals.k
         self.k, self.goals, self.holds = k, goals, holds
         n_nodes, C = k.free.shape[0], k.n
         self.n_nodes = n_nodes
@@ -211,9 +211,9 @@ class PatternMaster:
         w = -y_move - self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
         return h.getInfo().objective_function_value + self.constant, u, w, mu
 
-    def best_plan(self, start: list[int], ctx: StageContext, seconds: float) -> np.ndarray | None:
-        """The restricted master as a MIP over the patterns that really fit, from `start` (one
-        pattern index per node): [class, node] counts, or None."""
+    def best_plan(self, ctx: StageContext, seconds: float) -> np.ndarray | None:
+        """The restricted master as a MIP over the patterns that really fit, from the first pattern
+        of every node (the plan the search started from): [class, node] counts, or None."""
         highspy, h = _highs(), self.h
         first = self.k.n
         for j, p in enumerate(self.patterns):
@@ -225,7 +225,7 @@ class PatternMaster:
         h.setOptionValue("time_limit", max(0.01, seconds))
         warm = highspy.HighsSolution()
         values = np.zeros(first + len(self.patterns))
-        values[first + np.array(start)] = 1
+        values[first: first + self.n_nodes] = 1
         counts = self._counts(values)
         values[:first] = class_disruption(self.k, counts)[2]
         warm.col_value = list(values)
@@ -245,23 +245,21 @@ class PatternMaster:
         return counts
 
 
-def pattern_search(k: PodClasses, goals: StepGoals, holds: list[tuple[Step, int]], step: Step,
-                   best: np.ndarray, ctx: StageContext, budget: Budget) -> PatternResult:
+def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray,
+                   ctx: StageContext, budget: Budget) -> PatternResult:
     """Column generation for a disrupt step from the plan `best` (which meets every hold), then the
     restricted master MIP. The bound is the best Lagrangian bound seen (LP value plus every node's
     least reduced cost), valid at every iteration, so stopping early keeps it honest."""
-    master = PatternMaster(k, goals, holds, step)
-    start = []
+    k = goals.k
+    master = PatternMaster(goals, holds, step)
     for n in range(master.n_nodes):
         content = best[:, n]
         master.add(Pattern(n, content.copy(), np.minimum(content, k.running[:, n]), True))
-        start.append(n)
     pricer = GridPricer(k)
     target = goals.value(step, best)
     bound, iterations, converged = 0.0, 0, False
-    lp_deadline = budget.remaining() * (1 - MIP_SHARE)
-    began = budget.remaining()
-    while not budget.should_stop() and began - budget.remaining() < lp_deadline:
+    mip_seconds = budget.remaining() * MIP_SHARE
+    while not budget.should_stop() and budget.remaining() > mip_seconds:
         solved = master.solve_lp()
         if solved is None:
             break
@@ -280,5 +278,5 @@ def pattern_search(k: PodClasses, goals: StepGoals, holds: list[tuple[Step, int]
     lower = max(0, math.ceil(bound - TOLERANCE))
     counts = None
     if lower < target and not budget.should_stop():
-        counts = master.best_plan(start, ctx, budget.remaining())
+        counts = master.best_plan(ctx, budget.remaining())
     return PatternResult(lower, counts, iterations, converged)
