@@ -23,6 +23,7 @@ import itertools
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -142,7 +143,8 @@ def main() -> None:
         summarise(rows, f"grid, {window:g} s window ({label})")
         sys.stdout.flush()
     paper_seed_lists(1.0, 100 if args.full else 20, args.workers)
-    scale(args.workers)
+    sys.stdout.flush()  # the scale case runs alone, so its peak memory is its own
+    subprocess.run([sys.executable, __file__, "--scale", "--workers", str(args.workers)], check=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ GRID_CELLS = 2**16  # knapsack table size per node group
 ENUMERATION_LIMIT = 512  # stay combinations per node enumerated instead of a local DP
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
 SEARCH_NODES = 20_000
+SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
 
 
@@ -233,6 +234,7 @@ class PatternMaster:
         upper = np.concatenate([np.ones(n_nodes), k.size.astype(float), np.full(C, inf),
                                 [inf if held.kind == "place" else float(v - running[self.in_hold[i]].sum())
                                  for i, (held, v) in enumerate(holds)]])
+        self.lower, self.upper = lower, upper
         h.addRows(len(lower), lower, upper, 0, np.zeros(len(lower), np.int32), np.zeros(0, np.int32), np.zeros(0))
         self.move_row, self.hold_row = n_nodes + C, n_nodes + 2 * C
         for c in range(C):  # moves[c] >= placed - stays - pending, counted in disrupt holds and the objective
@@ -261,19 +263,31 @@ class PatternMaster:
                       np.array(rows, np.int32), np.array(values))
         self.patterns.append(p)
 
-    def solve_lp(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
-        """(LP value, u, w, mu): the value and each pattern's reduced cost as u*content + w*stays - mu."""
+    def solve_lp(self) -> tuple[float, np.ndarray] | None:
+        """(LP value, row duals) of the restricted master, or None."""
         h = self.h
         h.run()
         if h.getModelStatus() != _highs().HighsModelStatus.kOptimal:
             return None
-        y = np.asarray(h.getSolution().row_dual)
+        return h.getInfo().objective_function_value + self.constant, np.asarray(h.getSolution().row_dual)
+
+    def prices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(u, w, mu) at row duals y: a pattern's reduced cost is u*content + w*stays - mu[node]."""
         C = self.k.n
         mu, y_size, y_move, y_hold = (y[: self.n_nodes], y[self.n_nodes: self.n_nodes + C],
                                       y[self.move_row: self.hold_row], y[self.hold_row:])
         u = -y_size + y_move - (self.in_hold & self.place_hold[:, None]).T @ y_hold - self.place * self.objective
         w = -y_move - (not self.place) * self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
-        return h.getInfo().objective_function_value + self.constant, u, w, mu
+        return u, w, mu
+
+    def dual_value(self, y: np.ndarray) -> float:
+        """The dual objective at row duals y (each row's bound on the side its dual's sign binds).
+        Plus every node's least reduced cost, it is the Lagrangian bound at y; at the master's own
+        duals it equals the LP value."""
+        active = np.where(y > 0, self.lower, self.upper)  # an infinite side only under a rounding-noise dual
+        terms = np.where(np.isfinite(active), y * np.where(np.isfinite(active), active, 0.0),
+                         np.where(np.abs(y) < TOLERANCE * 0.1, 0.0, -np.inf))
+        return float(terms.sum()) + self.constant
 
     def best_plan(self, ctx: StageContext, seconds: float) -> np.ndarray | None:
         """The restricted master as a MIP over the patterns that really fit, from the first pattern
@@ -309,6 +323,10 @@ class PatternMaster:
         return counts
 
 
+def reduced_cost(p: Pattern, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> float:
+    return float(u @ p.content + w @ p.stays) - float(mu[p.node])
+
+
 def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray,
                    ctx: StageContext, budget: Budget) -> PatternResult:
     """Column generation for a place or disrupt step from the plan `best` (which meets every hold),
@@ -323,18 +341,27 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     sign = -1 if master.place else 1  # the master minimises sign * the step's value
     target = sign * goals.value(step, best)
     bound, iterations, converged = -math.inf, 0, False
+    centre: np.ndarray | None = None  # the duals with the best Lagrangian bound so far
     mip_seconds = budget.remaining() * MIP_SHARE
     while not budget.should_stop() and budget.remaining() > mip_seconds:
         solved = master.solve_lp()
         if solved is None:
             break
-        value, u, w, mu = solved
+        value, y = solved
         iterations += 1
-        priced, least = pricer.price(u, w, mu)
-        bound = max(bound, value + least)
-        new = [p for rc, p in priced if rc < -TOLERANCE]
-        if not new or math.ceil(bound - TOLERANCE) >= target:
-            converged = not new and pricer.exact
+        at_master = master.prices(y)
+        new: list[Pattern] = []
+        for smoothing in (SMOOTHING, 0.0) if centre is not None else (0.0,):
+            duals = smoothing * centre + (1 - smoothing) * y if smoothing else y
+            priced, least = pricer.price(*master.prices(duals))
+            lagrangian = master.dual_value(duals) + least
+            if lagrangian > bound:
+                bound, centre = lagrangian, duals
+            new = [p for _, p in priced if reduced_cost(p, *at_master) < -TOLERANCE]
+            if new:
+                break  # else the smoothed duals mispriced: price at the master's own
+        if not new or math.ceil(bound - TOLERANCE) >= target or value - bound < TOLERANCE:
+            converged = (not new and pricer.exact) or value - bound < TOLERANCE
             break
         for p in new:
             master.add(p)
