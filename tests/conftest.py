@@ -21,6 +21,15 @@ INSTANCES = ROOT / "instances"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_pricing_kernel() -> None:
+    """The pod pattern search's compiled knapsack takes seconds to compile on a fresh clone (then
+    loads from numba's disk cache): pay that once, before any test with a time limit runs."""
+    from orkit.solvers.exact.knapsack_kernels import compile_seconds
+
+    compile_seconds()
+
+
 @pytest.fixture
 def j301() -> Path:
     return INSTANCES / "rcpsp" / "j301_1.sm"

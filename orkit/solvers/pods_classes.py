@@ -25,7 +25,8 @@ from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
 
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
-PATTERN_SHARE = 0.75  # of a step's time, for the pattern bound and plan before the search
+PATTERN_SHARE = 0.75  # of a step's time, for the pattern bound and plan before the search (0.25/0.5/0.75/0.9
+# resolved 80/89/91/90 of 135 scenarios at 1 s, 8-32 nodes)
 BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
 
 
