@@ -59,22 +59,12 @@ def _fractional_bound(first: int, value: np.ndarray, count: np.ndarray, weight: 
 
 
 @njit(cache=True)
-def _surrogate_bound(value: np.ndarray, count: np.ndarray, weight: np.ndarray, multiplier: np.ndarray) -> float:
-    """The fractional knapsack bound at the root of the surrogate constraint with these
-    multipliers (scaled so the surrogate capacity is 1)."""
+def _surrogate_bound(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
+                     multiplier: np.ndarray) -> float:
+    """The root's fractional knapsack bound of the surrogate constraint with these multipliers."""
     surrogate = weight.astype(np.float64) @ multiplier
     order = np.argsort(-value / np.maximum(surrogate, 1e-300))
-    room = 1.0
-    bound = 0.0
-    for k in order:
-        whole = count[k] * surrogate[k]
-        if whole <= room:
-            bound += count[k] * value[k]
-            room -= whole
-        else:
-            bound += value[k] * room / surrogate[k]
-            break
-    return bound
+    return _fractional_bound(0, value[order], count[order], weight[order], surrogate[order], multiplier, capacity)
 
 
 @njit(cache=True)
@@ -93,8 +83,8 @@ def _best_multipliers(value: np.ndarray, count: np.ndarray, weight: np.ndarray, 
             low, high = 0.0, 1.0
             for _ in range(30):
                 one, two = low + (high - low) / 3, high - (high - low) / 3
-                if (_surrogate_bound(value, count, weight, (1 - one) * multiplier + one * unit[r])
-                        < _surrogate_bound(value, count, weight, (1 - two) * multiplier + two * unit[r])):
+                if (_surrogate_bound(value, count, weight, capacity, (1 - one) * multiplier + one * unit[r])
+                        < _surrogate_bound(value, count, weight, capacity, (1 - two) * multiplier + two * unit[r])):
                     high = two
                 else:
                     low = one
