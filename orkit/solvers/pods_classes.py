@@ -55,12 +55,17 @@ class PodClasses:
         return np.where(self.allowed, self.size[:, None], self.running)
 
     @cached_property
-    def count_bounds(self) -> dict[tuple[int, int], int]:
-        """Upper bound on the pods of class c on node n, for every pair where some may go."""
+    def count_limits(self) -> np.ndarray:
+        """[class, node]: the most pods of the class that are admissible on the node and fit it."""
         free = np.maximum(self.free, 0)[None, :, :]  # [1, node, resource]
         need = self.demand[:, None, :]  # [class, 1, resource]
         fit = np.where(need > 0, free // np.maximum(need, 1), np.iinfo(np.int64).max).min(axis=2)
-        top = np.minimum(self.admissible, fit)
+        return np.minimum(self.admissible, fit)
+
+    @cached_property
+    def count_bounds(self) -> dict[tuple[int, int], int]:
+        """Upper bound on the pods of class c on node n, for every pair where some may go."""
+        top = self.count_limits
         classes, nodes = np.nonzero(top > 0)
         return {(int(c), int(n)): int(top[c, n]) for c, n in zip(classes, nodes)}
 

@@ -58,50 +58,45 @@ class ExactPricer:
 
     def __init__(self, k: PodClasses):
         self.k = k
-        self.top = np.zeros((k.n, k.free.shape[0]), np.int64)  # [class, node]: most pods that fit
-        for (c, n), top in k.count_bounds.items():
-            self.top[c, n] = top
+        self.top = k.count_limits
         self.stay_top = np.minimum(self.top, k.running)
         self.capacity = np.maximum(k.free, 0)
+        self.classes = np.concatenate([np.arange(k.n), np.arange(k.n)])  # of the items: stays, then the rest
         self.exact = True  # the last pricing's bound is exact (every search finished)
 
-    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[tuple[float, Pattern]], float]:
-        """Per node, the best real pattern found with its reduced cost; and the sum over nodes of
-        a lower bound on each node's least reduced cost (exact where the search finished)."""
-        k = self.k
-        stay_cost = u + np.minimum(w, 0.0)
+    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[Pattern], float]:
+        """Per node, the best real pattern found; and the sum over nodes of a lower bound on each
+        node's least reduced cost (exact where the search finished)."""
+        k, classes = self.k, self.classes
+        stays = np.where(w[:, None] < 0, self.stay_top, 0)  # [class, node]
+        value = -np.concatenate([u + np.minimum(w, 0.0), u])
         groups: dict[bytes, list[int]] = {}
         for n in range(len(mu)):
-            stays = np.where(w < 0, self.stay_top[:, n], 0)
-            key = self.capacity[n].tobytes() + stays.tobytes() + self.top[:, n].tobytes()
+            key = self.capacity[n].tobytes() + stays[:, n].tobytes() + self.top[:, n].tobytes()
             groups.setdefault(key, []).append(n)
-        found: dict[int, tuple[float, Pattern]] = {}
+        found: dict[int, Pattern] = {}
         least, self.exact = 0.0, True
         for nodes in groups.values():
             first = nodes[0]
-            stays = np.where(w < 0, self.stay_top[:, first], 0)
-            classes = np.concatenate([np.arange(k.n), np.arange(k.n)])
-            value = -np.concatenate([stay_cost, u])
-            count = np.concatenate([stays, self.top[:, first] - stays])
+            count = np.concatenate([stays[:, first], self.top[:, first] - stays[:, first]])
             items = np.flatnonzero((count > 0) & (value > TOLERANCE))
             floor = max(0.0, -float(mu[nodes].max()))
             x, best, upper = bounded_knapsack(value[items], count[items], k.demand[classes[items]],
                                               self.capacity[first], floor, SEARCH_NODES)
             self.exact &= upper <= best
             content = np.zeros(k.n, np.int64)
-            kept = np.zeros(k.n, np.int64)
             np.add.at(content, classes[items], x)
-            kept[classes[items[items < k.n]]] = x[items < k.n]
-            cost = float(u @ content + w @ kept)
+            kept = np.zeros(k.n, np.int64)
+            kept[items[items < k.n]] = x[items < k.n]
             for n in nodes:
-                found[n] = (cost - float(mu[n]), Pattern(n, content, kept))
-                least += min(0.0, -max(upper, floor) - float(mu[n]))  # no content is worth more than that
+                found[n] = Pattern(n, content, kept)
+                least += min(0.0, -upper - float(mu[n]))  # no content is worth more than upper
         return [found[n] for n in range(len(mu))], least
 
 
 class PatternMaster:
-    """The pattern LP of one disrupt step: one convex choice per node, class sizes, moves per class,
-    the holds of earlier steps, and the step's disruption as objective."""
+    """The pattern LP of one place or disrupt step: one convex choice per node, class sizes, moves
+    per class, the holds of earlier steps, and the step's pods placed or disruption as objective."""
 
     def __init__(self, goals: StepGoals, holds: list[tuple[Step, int]], step: Step):
         highspy = _highs()
@@ -249,7 +244,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             lagrangian = master.dual_value(duals) + least
             if lagrangian > bound:
                 bound, centre = lagrangian, duals
-            new = [p for _, p in priced if reduced_cost(p, *at_master) < -TOLERANCE]
+            new = [p for p in priced if reduced_cost(p, *at_master) < -TOLERANCE]
             if new:
                 break  # else the smoothed duals mispriced: price at the master's own
         if not new or math.ceil(bound - TOLERANCE) >= target or value - bound < TOLERANCE:

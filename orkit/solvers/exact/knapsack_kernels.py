@@ -59,11 +59,17 @@ def _fractional_bound(first: int, value: np.ndarray, count: np.ndarray, weight: 
 
 
 @njit(cache=True)
+def _by_density(value: np.ndarray, weight: np.ndarray, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's surrogate weight, and the items in decreasing value per surrogate weight."""
+    surrogate = weight.astype(np.float64) @ multiplier
+    return surrogate, np.argsort(-value / np.maximum(surrogate, 1e-300))
+
+
+@njit(cache=True)
 def _surrogate_bound(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
                      multiplier: np.ndarray) -> float:
     """The root's fractional knapsack bound of the surrogate constraint with these multipliers."""
-    surrogate = weight.astype(np.float64) @ multiplier
-    order = np.argsort(-value / np.maximum(surrogate, 1e-300))
+    surrogate, order = _by_density(value, weight, multiplier)
     return _fractional_bound(0, value[order], count[order], weight[order], surrogate[order], multiplier, capacity)
 
 
@@ -101,11 +107,11 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
     value [item] > 0; count [item]; weight [item, resource] >= 0; capacity [resource].
     Only contents worth more than `floor` are recorded. Returns (x, its value, upper): x is the
     best content found (zeros and `floor` when none beats it), and no content is worth more than
-    max(upper, floor); upper equals the value when the search finished, so x is then optimal."""
+    upper (never below the value); upper equals the value when the search finished, so x is then
+    optimal or nothing beats the floor."""
     n = weight.shape[0]
     scale = _best_multipliers(value, count, weight, capacity)
-    surrogate = weight.astype(np.float64) @ scale
-    order = np.argsort(-value / np.maximum(surrogate, 1e-12))
+    surrogate, order = _by_density(value, weight, scale)
     value, count, weight, surrogate = value[order], count[order], weight[order], surrogate[order]
 
     root = _fractional_bound(0, value, count, weight, surrogate, scale, capacity)
