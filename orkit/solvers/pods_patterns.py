@@ -26,7 +26,7 @@ from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsack
 from orkit.solvers.mip.common import _highs, stop_on_budget
-from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption
+from orkit.solvers.pods_classes import PodClasses, Step, StepGoals
 
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
 SEARCH_NODES = 20_000  # per exact pricing search; the hard late ones took 4,300 on average
@@ -44,9 +44,30 @@ class PatternResult:
 
 @dataclass
 class Pattern:
-    node: int
+    kind: int  # the node kind (index into NodeKinds.nodes) whose nodes may take it
     content: np.ndarray  # pods per class
-    stays: np.ndarray  # of them running there before
+    stays: np.ndarray  # of them running there before (zeros where disruption does not count)
+
+
+class NodeKinds:
+    """Nodes the step cannot tell apart: the same free capacity and count limits and, where
+    disruption counts (a disrupt step, or a disrupt step held), the same running pods. A kind is
+    one convexity row of the master taken by as many patterns as it has nodes, which removes the
+    symmetry between identical nodes (on one-tier place steps every node is alike)."""
+
+    def __init__(self, k: PodClasses, disruption_counts: bool):
+        keys: dict[bytes, list[int]] = {}
+        for n in range(k.free.shape[0]):
+            key = k.free[n].tobytes() + k.count_limits[:, n].tobytes()
+            keys.setdefault(key + (k.running[:, n].tobytes() if disruption_counts else b""), []).append(n)
+        self.nodes = [np.array(v, np.int64) for v in keys.values()]
+        self.size = np.array([len(v) for v in self.nodes], np.int64)
+        self.first = np.array([v[0] for v in self.nodes], np.int64)
+        self.stay_top = np.minimum(k.count_limits, k.running)[:, self.first] if disruption_counts \
+            else np.zeros((k.n, len(self.nodes)), np.int64)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
 
 
 class ExactPricer:
@@ -56,31 +77,30 @@ class ExactPricer:
     one search. Where a search hits its node limit (0.13 % of 29,000 searches in a test over the
     8-32 node grid), its root bound stands in for the exact value."""
 
-    def __init__(self, k: PodClasses):
-        self.k = k
-        self.top = k.count_limits
-        self.stay_top = np.minimum(self.top, k.running)
-        self.capacity = np.maximum(k.free, 0)
+    def __init__(self, k: PodClasses, kinds: NodeKinds):
+        self.k, self.kinds = k, kinds
+        self.top = k.count_limits[:, kinds.first]  # [class, kind]
+        self.capacity = np.maximum(k.free[kinds.first], 0)
         self.classes = np.concatenate([np.arange(k.n), np.arange(k.n)])  # of the items: stays, then the rest
         self.exact = True  # the last pricing's bound is exact (every search finished)
 
     def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[Pattern], float]:
-        """Per node, the best real pattern found; and the sum over nodes of a lower bound on each
-        node's least reduced cost (exact where the search finished)."""
-        k, classes = self.k, self.classes
-        stays = np.where(w[:, None] < 0, self.stay_top, 0)  # [class, node]
+        """Per node kind, the best real pattern found; and the sum over nodes of a lower bound on
+        each node's least reduced cost (exact where the search finished)."""
+        k, classes, kinds = self.k, self.classes, self.kinds
+        stays = np.where(w[:, None] < 0, kinds.stay_top, 0)  # [class, kind]
         value = -np.concatenate([u + np.minimum(w, 0.0), u])
         groups: dict[bytes, list[int]] = {}
-        for n in range(len(mu)):
-            key = self.capacity[n].tobytes() + stays[:, n].tobytes() + self.top[:, n].tobytes()
-            groups.setdefault(key, []).append(n)
+        for i in range(len(kinds)):
+            key = self.capacity[i].tobytes() + stays[:, i].tobytes() + self.top[:, i].tobytes()
+            groups.setdefault(key, []).append(i)
         found: dict[int, Pattern] = {}
         least, self.exact = 0.0, True
-        for nodes in groups.values():
-            first = nodes[0]
+        for group in groups.values():
+            first = group[0]
             count = np.concatenate([stays[:, first], self.top[:, first] - stays[:, first]])
             items = np.flatnonzero((count > 0) & (value > TOLERANCE))
-            floor = max(0.0, -float(mu[nodes].max()))
+            floor = max(0.0, -float(mu[group].max()))
             x, best, upper = bounded_knapsack(value[items], count[items], k.demand[classes[items]],
                                               self.capacity[first], floor, SEARCH_NODES)
             self.exact &= upper <= best
@@ -88,10 +108,10 @@ class ExactPricer:
             np.add.at(content, classes[items], x)
             kept = np.zeros(k.n, np.int64)
             kept[items[items < k.n]] = x[items < k.n]
-            for n in nodes:
-                found[n] = Pattern(n, content, kept)
-                least += min(0.0, -upper - float(mu[n]))  # no content is worth more than upper
-        return [found[n] for n in range(len(mu))], least
+            for i in group:
+                found[i] = Pattern(i, content, kept)
+                least += kinds.size[i] * min(0.0, -upper - float(mu[i]))  # no content is worth more than upper
+        return [found[i] for i in range(len(kinds))], least
 
 
 class PatternMaster:
@@ -102,8 +122,9 @@ class PatternMaster:
         highspy = _highs()
         k = goals.k
         self.k, self.goals, self.holds = k, goals, holds
-        n_nodes, C = k.free.shape[0], k.n
-        self.n_nodes = n_nodes
+        self.kinds = NodeKinds(k, step.kind == "disrupt" or any(held.kind == "disrupt" for held, _ in holds))
+        n_kinds, C = len(self.kinds), k.n
+        self.n_kinds = n_kinds
         running = k.running.sum(axis=1)
         self.objective = np.zeros(C, bool)
         self.objective[goals.members(step)] = True
@@ -116,14 +137,15 @@ class PatternMaster:
         h = self.h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         inf = highspy.kHighsInf
-        lower = np.concatenate([np.ones(n_nodes), np.full(C, -inf), -k.pending.astype(float),
+        size = self.kinds.size.astype(float)
+        lower = np.concatenate([size, np.full(C, -inf), -k.pending.astype(float),
                                 [float(v) if held.kind == "place" else -inf for held, v in holds]])
-        upper = np.concatenate([np.ones(n_nodes), k.size.astype(float), np.full(C, inf),
+        upper = np.concatenate([size, k.size.astype(float), np.full(C, inf),
                                 [inf if held.kind == "place" else float(v - running[self.in_hold[i]].sum())
                                  for i, (held, v) in enumerate(holds)]])
         self.lower, self.upper = lower, upper
         h.addRows(len(lower), lower, upper, 0, np.zeros(len(lower), np.int32), np.zeros(0, np.int32), np.zeros(0))
-        self.move_row, self.hold_row = n_nodes + C, n_nodes + 2 * C
+        self.move_row, self.hold_row = n_kinds + C, n_kinds + 2 * C
         for c in range(C):  # moves[c] >= placed - stays - pending, counted in disrupt holds and the objective
             held = np.flatnonzero(self.in_hold[:, c] & ~self.place_hold)
             rows = [self.move_row + c, *(self.hold_row + held)]
@@ -132,10 +154,10 @@ class PatternMaster:
         self.patterns: list[Pattern] = []
 
     def add(self, p: Pattern) -> None:
-        rows = [p.node]
+        rows = [p.kind]
         values = [1.0]
         for c in np.flatnonzero(p.content):
-            rows.append(self.n_nodes + c)
+            rows.append(self.n_kinds + c)
             values.append(float(p.content[c]))
         for c in np.flatnonzero(p.content - p.stays):
             rows.append(self.move_row + c)
@@ -146,7 +168,7 @@ class PatternMaster:
                 rows.append(self.hold_row + i)
                 values.append(float(v))
         gain = p.content if self.place else p.stays
-        self.h.addCol(-float(gain[self.objective].sum()), 0, _highs().kHighsInf, len(rows),
+        self.h.addCol(-float(gain[self.objective].sum()), 0, float(self.kinds.size[p.kind]), len(rows),
                       np.array(rows, np.int32), np.array(values))
         self.patterns.append(p)
 
@@ -161,7 +183,7 @@ class PatternMaster:
     def prices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(u, w, mu) at row duals y: a pattern's reduced cost is u*content + w*stays - mu[node]."""
         C = self.k.n
-        mu, y_size, y_move, y_hold = (y[: self.n_nodes], y[self.n_nodes: self.n_nodes + C],
+        mu, y_size, y_move, y_hold = (y[: self.n_kinds], y[self.n_kinds: self.n_kinds + C],
                                       y[self.move_row: self.hold_row], y[self.hold_row:])
         u = -y_size + y_move - (self.in_hold & self.place_hold[:, None]).T @ y_hold - self.place * self.objective
         w = -y_move - (not self.place) * self.objective + (self.in_hold & ~self.place_hold[:, None]).T @ y_hold
@@ -177,9 +199,9 @@ class PatternMaster:
             return -math.inf
         return float(y[finite] @ active[finite]) + self.constant
 
-    def best_plan(self, ctx: StageContext, seconds: float) -> np.ndarray | None:
-        """The restricted master as a MIP over the patterns found, from the first pattern
-        of every node (the plan the search started from): [class, node] counts, or None."""
+    def best_plan(self, ctx: StageContext, seconds: float, start: np.ndarray) -> np.ndarray | None:
+        """The restricted master as a MIP over the patterns found, warm-started with the values
+        of the plan the search started from: [class, node] counts, or None."""
         highspy, h = _highs(), self.h
         first = self.k.n
         for j in range(len(self.patterns)):
@@ -188,10 +210,8 @@ class PatternMaster:
             h.changeColIntegrality(c, highspy.HighsVarType.kInteger)
         h.setOptionValue("time_limit", max(0.01, seconds))
         warm = highspy.HighsSolution()
-        values = np.zeros(first + len(self.patterns))
-        values[first: first + self.n_nodes] = 1
-        counts = self._counts(values)
-        values[:first] = class_disruption(self.k, counts)[2]
+        moved = sum(used * (self.patterns[j].content - self.patterns[j].stays) for j, used in enumerate(start))
+        values = np.concatenate([np.maximum(0, moved - self.k.pending), start]).astype(float)
         warm.col_value = list(values)
         warm.value_valid = True
         h.setSolution(warm)
@@ -199,18 +219,22 @@ class PatternMaster:
             h.run()
         if h.getInfo().primal_solution_status != 2:
             return None
-        return self._counts(np.asarray(h.getSolution().col_value))
+        return self._counts(np.round(h.getSolution().col_value[first:]).astype(np.int64))
 
-    def _counts(self, values: np.ndarray) -> np.ndarray:
-        counts = np.zeros((self.k.n, self.n_nodes), np.int64)
-        for j in np.flatnonzero(values[self.k.n:] > 0.5):
+    def _counts(self, uses: np.ndarray) -> np.ndarray:
+        """[class, node] counts of a choice of patterns (how many nodes of its kind take each)."""
+        counts = np.zeros((self.k.n, self.k.free.shape[0]), np.int64)
+        taken = np.zeros(self.n_kinds, np.int64)
+        for j in np.flatnonzero(uses > 0):
             p = self.patterns[j]
-            counts[:, p.node] = p.content
+            nodes = self.kinds.nodes[p.kind][taken[p.kind]: taken[p.kind] + uses[j]]
+            counts[:, nodes] = p.content[:, None]
+            taken[p.kind] += uses[j]
         return counts
 
 
 def reduced_cost(p: Pattern, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> float:
-    return float(u @ p.content + w @ p.stays) - float(mu[p.node])
+    return float(u @ p.content + w @ p.stays) - float(mu[p.kind])
 
 
 def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray,
@@ -219,12 +243,15 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     then the restricted master MIP. The bound is the best Lagrangian bound seen (the dual objective
     at the priced duals plus every node's least reduced cost there), valid at every iteration, so
     stopping early keeps it honest."""
-    k = goals.k
     master = PatternMaster(goals, holds, step)
-    for n in range(master.n_nodes):
-        content = best[:, n]
-        master.add(Pattern(n, content.copy(), np.minimum(content, k.running[:, n])))
-    pricer = ExactPricer(k)
+    kinds = master.kinds
+    start = []  # nodes taking each starting pattern
+    for i, nodes in enumerate(kinds.nodes):
+        contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)
+        for content, used in zip(contents, uses):
+            master.add(Pattern(i, content, np.minimum(content, kinds.stay_top[:, i])))
+            start.append(used)
+    pricer = ExactPricer(goals.k, kinds)
     sign = -1 if master.place else 1  # the master minimises sign * the step's value
     target = sign * goals.value(step, best)
     bound, iterations, converged = -math.inf, 0, False
@@ -255,6 +282,6 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -goals.ceiling(step) if master.place else 0
     counts = None
     if lower < target and not budget.should_stop():
-        counts = master.best_plan(ctx, budget.remaining())
+        counts = master.best_plan(ctx, budget.remaining(), np.array(start + [0] * (len(master.patterns) - len(start))))
     natural = max(0, lower) if not master.place else min(goals.ceiling(step), -lower)
     return PatternResult(natural, counts, iterations, converged)
