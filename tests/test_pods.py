@@ -17,7 +17,8 @@ from orkit.core.result import Status
 from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
-from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, compile_seconds
+from orkit.solvers import pods_patterns
+from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, compile_seconds, knapsack_contents_above
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
@@ -356,8 +357,13 @@ def test_pricing_knapsack_matches_enumeration(seed):
     count = rng.integers(1, 4, items)
     capacity = rng.integers(10, 100, resources)
     value = rng.uniform(0.1, 5.0, items)
-    best = max(value @ np.array(x) for x in itertools.product(*(range(c + 1) for c in count))
-               if (np.array(x) @ weight <= capacity).all())
+    contents = [x for x in itertools.product(*(range(c + 1) for c in count))
+                if (np.array(x) @ weight <= capacity).all()]
+    best = max(value @ np.array(x) for x in contents)
+    floor = float(np.median([value @ np.array(x) for x in contents]))
+    above, complete = knapsack_contents_above(value, count, weight, capacity, floor, 10**6, 10**6)
+    assert complete and sorted(map(tuple, above)) == sorted(x for x in contents if value @ np.array(x) >= floor)
+    assert not knapsack_contents_above(value, count, weight, capacity, floor, len(above) - 1, 10**6)[1]
     x, found, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 10**6)
     assert (x @ weight <= capacity).all() and (0 <= x).all() and (x <= count).all()
     assert found == pytest.approx(value @ x) and found == pytest.approx(best) and upper == found
@@ -392,3 +398,32 @@ def test_pattern_bound_closes_an_over_subscribed_place_step(seed):
     plan = found.counts if found.counts is not None else start  # none when the start is already optimal
     assert goals.value(place, plan) == optimum
     assert model.evaluate(model.plan(k.assignment(model, plan))).feasible
+
+
+def test_enumeration_closes_the_gap_column_generation_leaves(monkeypatch):
+    # generate(8, 32, 1, 1.05, 0): placing 30 pods disrupts at least 8 running ones (the tier model
+    # alone proves it). The pattern LP's bound rounds up to 7 only; enumerating every pattern
+    # within the gap and solving the master MIP over them proves 8
+    model = generate(8, 32, 1, 1.05, 0)
+    reference = orkit.compile(model, "cpsat").solve(time_limit=30, workers=1)
+    assert reference.status is Status.OPTIMAL
+    optimum = -reference.objective[1]
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    holds = [(place, reference.objective[0])]
+    start = k.counts(model.assignment_of(orkit.solve(model, backend="heuristic", time_limit=5).solution),
+                     model.n_nodes)
+    assert goals.value(place, start) == holds[0][1] and goals.value(disrupt, start) > optimum
+
+    def search():
+        ctx = StageContext(budget=Budget(10), workers=1)
+        return pattern_search(goals, holds, disrupt, start, ctx, ctx.budget)
+
+    found = search()
+    assert found.enumerated > 0 and found.bound == optimum and found.counts is not None
+    assert goals.value(disrupt, found.counts) == optimum and goals.value(place, found.counts) == holds[0][1]
+    assert model.evaluate(model.plan(k.assignment(model, found.counts))).feasible
+    monkeypatch.setattr(pods_patterns, "ENUMERATION_LIMIT", 0)  # no enumeration: the Lagrangian bound alone
+    alone = search()
+    assert alone.enumerated == 0 and alone.bound < optimum

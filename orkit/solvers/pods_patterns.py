@@ -13,6 +13,8 @@ resources, solved exactly by a compiled branch and bound, so the LP is over real
 but its unreal patterns kept util >= 1.0 place steps from ever closing.) Prices come from
 Wentges-smoothed duals. The patterns also feed a restricted master MIP,
 which often finds a far better plan than the search (disruption 20 against 120 on 32 nodes).
+Where the rounded bound stays one or more below that plan, every pattern a better plan could
+use is enumerated and the MIP solved over them all, which proves the optimum exactly.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import numpy as np
 
 from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
-from orkit.solvers.exact.knapsack_kernels import bounded_knapsack
+from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, knapsack_contents_above
 from orkit.solvers.mip.common import _highs, stop_on_budget
 from orkit.solvers.pods_classes import PodClasses, Step, StepGoals
 
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
-SEARCH_NODES = 20_000  # per exact pricing search; the hard late ones took 4,300 on average
+SEARCH_NODES = 20_000  # per pricing search at first; the hard late ones took 4,300 on average
+SEARCH_RATE = 5_000_000  # search nodes per second, about half the rate measured, to keep a search in its time
+FIRST_MIP_SHARE = 0.5  # of the time left after column generation, for the MIP over the patterns it found
+ENUMERATION_LIMIT = 1_000  # patterns enumerated for a proof at most: the master MIP must still solve fast
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
 
@@ -40,6 +45,7 @@ class PatternResult:
     counts: np.ndarray | None  # [class, node] of the best plan from the restricted master, or None
     iterations: int
     converged: bool
+    enumerated: int = 0  # patterns enumerated to prove the bound where column generation left a gap
 
 
 @dataclass
@@ -83,35 +89,69 @@ class ExactPricer:
         self.capacity = np.maximum(k.free[kinds.first], 0)
         self.classes = np.concatenate([np.arange(k.n), np.arange(k.n)])  # of the items: stays, then the rest
         self.exact = True  # the last pricing's bound is exact (every search finished)
+        self.node_limit = SEARCH_NODES
 
-    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[Pattern], float]:
-        """Per node kind, the best real pattern found; and the sum over nodes of a lower bound on
-        each node's least reduced cost (exact where the search finished)."""
-        k, classes, kinds = self.k, self.classes, self.kinds
+    def _searches(self, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, list[tuple[list[int], np.ndarray]]]:
+        """The items' values at prices (u, w), and the searches: the node kinds that share one
+        (same capacity and items) with each item's count. Class c is two items: the pods running
+        there (which stay, at u+w each, offered only when w < 0) and the rest (at u each)."""
+        kinds = self.kinds
         stays = np.where(w[:, None] < 0, kinds.stay_top, 0)  # [class, kind]
-        value = -np.concatenate([u + np.minimum(w, 0.0), u])
         groups: dict[bytes, list[int]] = {}
         for i in range(len(kinds)):
             key = self.capacity[i].tobytes() + stays[:, i].tobytes() + self.top[:, i].tobytes()
             groups.setdefault(key, []).append(i)
-        found: dict[int, Pattern] = {}
-        least, self.exact = 0.0, True
-        for group in groups.values():
-            first = group[0]
-            count = np.concatenate([stays[:, first], self.top[:, first] - stays[:, first]])
+        searches = [(group, np.concatenate([stays[:, group[0]], self.top[:, group[0]] - stays[:, group[0]]]))
+                    for group in groups.values()]
+        return -np.concatenate([u + np.minimum(w, 0.0), u]), searches
+
+    def _content(self, x: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pods per class, of them staying) of a search's solution x over `items`."""
+        n = self.k.n
+        content = np.zeros(n, np.int64)
+        np.add.at(content, self.classes[items], x)
+        kept = np.zeros(n, np.int64)
+        kept[items[items < n]] = x[items < n]
+        return content, kept
+
+    def price(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> tuple[list[Pattern], np.ndarray]:
+        """Per node kind, the best real pattern found; and per kind a lower bound on a node's least
+        reduced cost (exact where the search finished)."""
+        value, searches = self._searches(u, w)
+        found: list[Pattern] = []
+        least = np.zeros(len(self.kinds))
+        self.exact = True
+        for group, count in searches:
             items = np.flatnonzero((count > 0) & (value > TOLERANCE))
             floor = max(0.0, -float(mu[group].max()))
-            x, best, upper = bounded_knapsack(value[items], count[items], k.demand[classes[items]],
-                                              self.capacity[first], floor, SEARCH_NODES)
+            x, best, upper = bounded_knapsack(value[items], count[items], self.k.demand[self.classes[items]],
+                                              self.capacity[group[0]], floor, self.node_limit)
             self.exact &= upper <= best
-            content = np.zeros(k.n, np.int64)
-            np.add.at(content, classes[items], x)
-            kept = np.zeros(k.n, np.int64)
-            kept[items[items < k.n]] = x[items < k.n]
-            for i in group:
-                found[i] = Pattern(i, content, kept)
-                least += kinds.size[i] * min(0.0, -upper - float(mu[i]))  # no content is worth more than upper
-        return [found[i] for i in range(len(kinds))], least
+            content, kept = self._content(x, items)
+            found += [Pattern(i, content, kept) for i in group]
+            least[group] = np.minimum(0.0, -upper - mu[group])  # no content is worth more than upper
+        return found, least
+
+    def within(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray, limit: np.ndarray,
+               most: int) -> list[Pattern] | None:
+        """Every pattern with reduced cost at most limit[kind] (keeping as many running pods as
+        its content allows), or None when there are more than `most`."""
+        value, searches = self._searches(u, w)
+        found: list[Pattern] = []
+        for group, count in searches:
+            items = np.flatnonzero(count > 0)
+            floor = float((-mu[group] - limit[group]).min()) - TOLERANCE
+            xs, complete = knapsack_contents_above(value[items], count[items], self.k.demand[self.classes[items]],
+                                                   self.capacity[group[0]], floor, most - len(found), self.node_limit)
+            if not complete:
+                return None
+            for x in xs:
+                content, kept = self._content(x, items)
+                if (kept < np.minimum(content, count[: self.k.n])).any():
+                    continue  # the same content keeping more of its running pods costs less
+                cost = float(u @ content + w @ kept)
+                found += [Pattern(i, content, kept) for i in group if cost - mu[i] <= limit[i] + TOLERANCE]
+        return found
 
 
 class PatternMaster:
@@ -152,8 +192,14 @@ class PatternMaster:
             h.addCol(0.0 if self.place else float(self.objective[c]), 0, inf, len(rows), np.array(rows, np.int32),
                      np.ones(len(rows)))
         self.patterns: list[Pattern] = []
+        self.keys: set[tuple[int, bytes, bytes]] = set()
 
-    def add(self, p: Pattern) -> None:
+    def add(self, p: Pattern) -> bool:
+        """Add the pattern unless the master has it: whether it was new."""
+        key = (p.kind, p.content.tobytes(), p.stays.tobytes())
+        if key in self.keys:
+            return False
+        self.keys.add(key)
         rows = [p.kind]
         values = [1.0]
         for c in np.flatnonzero(p.content):
@@ -168,9 +214,10 @@ class PatternMaster:
                 rows.append(self.hold_row + i)
                 values.append(float(v))
         gain = p.content if self.place else p.stays
-        self.h.addCol(-float(gain[self.objective].sum()), 0, float(self.kinds.size[p.kind]), len(rows),
+        self.h.addCol(-float(gain[self.objective].sum()), 0, _highs().kHighsInf, len(rows),
                       np.array(rows, np.int32), np.array(values))
         self.patterns.append(p)
+        return True
 
     def solve_lp(self) -> tuple[float, np.ndarray] | None:
         """(LP value, row duals) of the restricted master, or None."""
@@ -199,29 +246,30 @@ class PatternMaster:
             return -math.inf
         return float(y[finite] @ active[finite]) + self.constant
 
-    def best_plan(self, ctx: StageContext, seconds: float, start: np.ndarray) -> np.ndarray | None:
-        """The restricted master as a MIP over the patterns found, warm-started with the values
-        of the plan the search started from: [class, node] counts, or None."""
+    def best_plan(self, ctx: StageContext, seconds: float, start: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """The restricted master as a MIP over the patterns found, warm-started with `start` (nodes
+        taking each pattern, for a plan that meets every row): (nodes taking each pattern in the
+        best plan found, or None; whether it is optimal over these patterns)."""
         highspy, h = _highs(), self.h
         first = self.k.n
-        for j in range(len(self.patterns)):
-            h.changeColIntegrality(first + j, highspy.HighsVarType.kInteger)
-        for c in range(self.k.n):
-            h.changeColIntegrality(c, highspy.HighsVarType.kInteger)
+        for j in range(h.getNumCol()):
+            h.changeColIntegrality(j, highspy.HighsVarType.kInteger)
         h.setOptionValue("time_limit", max(0.01, seconds))
+        h.setOptionValue("mip_rel_gap", 0.0)  # "optimal" must mean it: the enumeration proof rests on it
         warm = highspy.HighsSolution()
+        start = np.concatenate([start, np.zeros(len(self.patterns) - len(start), np.int64)])
         moved = sum(used * (self.patterns[j].content - self.patterns[j].stays) for j, used in enumerate(start))
-        values = np.concatenate([np.maximum(0, moved - self.k.pending), start]).astype(float)
-        warm.col_value = list(values)
+        warm.col_value = list(np.concatenate([np.maximum(0, moved - self.k.pending), start]).astype(float))
         warm.value_valid = True
         h.setSolution(warm)
         with stop_on_budget(h, ctx):
             h.run()
         if h.getInfo().primal_solution_status != 2:
-            return None
-        return self._counts(np.round(h.getSolution().col_value[first:]).astype(np.int64))
+            return None, False
+        uses = np.round(h.getSolution().col_value[first:]).astype(np.int64)
+        return uses, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
-    def _counts(self, uses: np.ndarray) -> np.ndarray:
+    def plan(self, uses: np.ndarray) -> np.ndarray:
         """[class, node] counts of a choice of patterns (how many nodes of its kind take each)."""
         counts = np.zeros((self.k.n, self.k.free.shape[0]), np.int64)
         taken = np.zeros(self.n_kinds, np.int64)
@@ -256,6 +304,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     target = sign * goals.value(step, best)
     bound, iterations, converged = -math.inf, 0, False
     centre: np.ndarray | None = None  # the duals with the best Lagrangian bound so far
+    centre_least = np.zeros(len(kinds))  # and a lower bound on each kind's least reduced cost there
     mip_seconds = budget.remaining() * MIP_SHARE
     while not budget.should_stop() and budget.remaining() > mip_seconds:
         solved = master.solve_lp()
@@ -268,20 +317,47 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         for smoothing in (SMOOTHING, 0.0) if centre is not None else (0.0,):
             duals = smoothing * centre + (1 - smoothing) * y if smoothing else y
             priced, least = pricer.price(*master.prices(duals))
-            lagrangian = master.dual_value(duals) + least
+            lagrangian = master.dual_value(duals) + float(kinds.size @ least)
             if lagrangian > bound:
-                bound, centre = lagrangian, duals
-            new = [p for p in priced if reduced_cost(p, *at_master) < -TOLERANCE]
+                bound, centre, centre_least = lagrangian, duals, least
+            new = [p for p in priced if reduced_cost(p, *at_master) < -TOLERANCE and master.add(p)]
             if new:
                 break  # else the smoothed duals mispriced: price at the master's own
+        if not new and not pricer.exact and pricer.node_limit < budget.remaining() * SEARCH_RATE:
+            pricer.node_limit = int(min(10 * pricer.node_limit, budget.remaining() * SEARCH_RATE))
+            continue  # searches cut short found nothing: search deeper rather than stop short of the bound
         if not new or math.ceil(bound - TOLERANCE) >= target or value - bound < TOLERANCE:
             converged = (not new and pricer.exact) or value - bound < TOLERANCE
             break
-        for p in new:
-            master.add(p)
     lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -goals.ceiling(step) if master.place else 0
-    counts = None
-    if lower < target and not budget.should_stop():
-        counts = master.best_plan(ctx, budget.remaining(), np.array(start + [0] * (len(master.patterns) - len(start))))
+    counts, enumerated, uses = None, 0, np.array(start)
+    if lower < target and not budget.should_stop():  # first the MIP over the patterns found: a good plan, fast
+        found, _ = master.best_plan(ctx, budget.remaining() * FIRST_MIP_SHARE, uses)
+        if found is not None:
+            uses, counts = found, master.plan(found)
+            target = min(target, sign * goals.value(step, counts))
+    while lower < target and not budget.should_stop():
+        # Any plan's value is at least the dual objective at the duals plus its columns' reduced costs:
+        # the move columns' are not negative there (the duals mix the master's optimal ones) and each
+        # node's pattern's is at least its kind's least. So a plan worth `lower` only uses patterns
+        # within lower - bound of their kind's least: with every one of those in the master, its MIP
+        # either finds such a plan (the optimum) or proves there is none (the bound rises by one).
+        window = None if centre is None else \
+            pricer.within(*master.prices(centre), centre_least + (lower - bound), ENUMERATION_LIMIT)
+        if window is None:
+            break  # too many patterns to enumerate
+        for p in window:
+            master.add(p)
+        found, optimal = master.best_plan(ctx, budget.remaining(), uses)
+        if found is not None:
+            uses, counts = found, master.plan(found)
+            target = min(target, sign * goals.value(step, counts))
+        if not optimal:
+            break  # the MIP ran out of time: no proof
+        enumerated += len(window)
+        if round(master.h.getInfo().objective_function_value + master.constant) > lower:
+            lower += 1
+        else:
+            lower = target  # the MIP's plan is worth `lower`: optimal
     natural = max(0, lower) if not master.place else min(goals.ceiling(step), -lower)
-    return PatternResult(natural, counts, iterations, converged)
+    return PatternResult(natural, counts, iterations, converged, enumerated)

@@ -9,7 +9,8 @@ pricing problems late in column generation (items nearly equally worth their roo
 the search from 11.3 million nodes to 125 thousand over 29 knapsacks, against equal weights.
 Every content the search accepts fits every resource exactly, so its value is a real pattern's.
 The search gives up after `node_limit` nodes; it then returns the root bound as its upper bound,
-so a caller can still bound the optimum honestly.
+so a caller can still bound the optimum honestly. The same search, cut by a fixed floor instead
+of the best so far, enumerates every content worth at least the floor (for proofs by enumeration).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def _fractional_bound(first: int, value: np.ndarray, count: np.ndarray, weight: 
         room += left[r] * scale[r]
     bound = 0.0
     for k in range(first, value.shape[0]):
+        if value[k] <= 0.0:  # the rest are worth nothing (only an enumeration passes such items)
+            break
         top = _most_of(k, count, weight, left)
         if top <= 0:
             continue
@@ -100,6 +103,21 @@ def _best_multipliers(value: np.ndarray, count: np.ndarray, weight: np.ndarray, 
 
 
 @njit(cache=True)
+def _backtrack(depth: int, x: np.ndarray, left: np.ndarray, current: float, value: np.ndarray,
+               weight: np.ndarray) -> tuple[int, float]:
+    """The depth-first search's next branch: one fewer of the deepest item still taken, then the
+    items after it. Returns (the depth to go on from, the value taken), the depth -1 when done."""
+    level = depth - 1
+    while level >= 0 and x[level] == 0:
+        level -= 1
+    if level < 0:
+        return -1, current
+    x[level] -= 1
+    left += weight[level]
+    return level + 1, current - value[level]
+
+
+@njit(cache=True)
 def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
                      floor: float, node_limit: int) -> tuple[np.ndarray, float, float]:
     """Maximise value @ x subject to x @ weight <= capacity and 0 <= x <= count (integers).
@@ -139,30 +157,70 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
                 current += take * value[depth]
                 depth += 1
                 continue
-        # backtrack: one fewer of the deepest item still taken, then its next item
-        level = depth - 1
-        while level >= 0 and x[level] == 0:
-            level -= 1
-        if level < 0:
+        depth, current = _backtrack(depth, x, left, current, value, weight)
+        if depth < 0:
             break
-        x[level] -= 1
-        left += weight[level]
-        current -= value[level]
-        depth = level + 1
 
     result = np.zeros(n, np.int64)
     result[order] = best_x
     return result, best, best if finished else max(best, root)
 
 
+@njit(cache=True)
+def knapsack_contents_above(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
+                            floor: float, most: int, node_limit: int) -> tuple[np.ndarray, bool]:
+    """Every x with value @ x >= floor, x @ weight <= capacity and 0 <= x <= count (integers):
+    (the contents [m, item], complete). Incomplete when there are more than `most` or the search
+    takes more than `node_limit` nodes."""
+    n = weight.shape[0]
+    scale = _best_multipliers(value, count, weight, capacity)
+    surrogate, order = _by_density(value, weight, scale)
+    value, count, weight, surrogate = value[order], count[order], weight[order], surrogate[order]
+    x = np.zeros(n, np.int64)
+    found = np.zeros((most, n), np.int64)
+    m = 0
+    left = capacity.copy()
+    current = 0.0
+    depth = 0
+    complete = True
+    nodes = 0
+    while True:
+        nodes += 1
+        if nodes > node_limit:
+            complete = False
+            break
+        if depth == n:
+            if current >= floor - EPSILON:
+                if m == most:
+                    complete = False
+                    break
+                found[m] = x
+                m += 1
+        elif current + _fractional_bound(depth, value, count, weight, surrogate, scale, left) >= floor - EPSILON:
+            take = _most_of(depth, count, weight, left)
+            x[depth] = take
+            left -= take * weight[depth]
+            current += take * value[depth]
+            depth += 1
+            continue
+        depth, current = _backtrack(depth, x, left, current, value, weight)
+        if depth < 0:
+            break
+    result = np.zeros((m, n), np.int64)
+    result[:, order] = found[:m]
+    return result, complete
+
+
 _COMPILE_SECONDS: list[float] = []
 
 
 def compile_seconds() -> float:
-    """Seconds the first kernel call took in this process (compilation, or loading from the disk
-    cache once compiled): the pod solver's first pattern search pays it."""
+    """Seconds the first calls of the kernels took in this process (compilation, or loading from
+    the disk cache once compiled): the pod solver's first pattern search pays it."""
     if not _COMPILE_SECONDS:
         started = time.perf_counter()
-        bounded_knapsack(np.ones(1), np.ones(1, np.int64), np.ones((1, 1), np.int64), np.ones(1, np.int64), 0.0, 1)
+        one, ones = np.ones(1), np.ones(1, np.int64)
+        bounded_knapsack(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1)
+        knapsack_contents_above(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, 1)
         _COMPILE_SECONDS.append(time.perf_counter() - started)
     return _COMPILE_SECONDS[0]
