@@ -103,6 +103,25 @@ def _best_multipliers(value: np.ndarray, count: np.ndarray, weight: np.ndarray, 
 
 
 @njit(cache=True)
+def _search_order(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray):
+    """The items in the search's order (decreasing value per surrogate weight, with the root's best
+    multipliers): (value, count, weight, surrogate weight, multipliers, the order)."""
+    scale = _best_multipliers(value, count, weight, capacity)
+    surrogate, order = _by_density(value, weight, scale)
+    return value[order], count[order], weight[order], surrogate[order], scale, order
+
+
+@njit(cache=True, inline="always")
+def _descend(depth: int, x: np.ndarray, left: np.ndarray, current: float, value: np.ndarray, count: np.ndarray,
+             weight: np.ndarray) -> tuple[int, float]:
+    """The depth-first search's first branch at `depth`: as many of the item as fit."""
+    take = _most_of(depth, count, weight, left)
+    x[depth] = take
+    left -= take * weight[depth]
+    return depth + 1, current + take * value[depth]
+
+
+@njit(cache=True, inline="always")
 def _backtrack(depth: int, x: np.ndarray, left: np.ndarray, current: float, value: np.ndarray,
                weight: np.ndarray) -> tuple[int, float]:
     """The depth-first search's next branch: one fewer of the deepest item still taken, then the
@@ -128,9 +147,7 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
     upper (never below the value); upper equals the value when the search finished, so x is then
     optimal or nothing beats the floor."""
     n = weight.shape[0]
-    scale = _best_multipliers(value, count, weight, capacity)
-    surrogate, order = _by_density(value, weight, scale)
-    value, count, weight, surrogate = value[order], count[order], weight[order], surrogate[order]
+    value, count, weight, surrogate, scale, order = _search_order(value, count, weight, capacity)
 
     root = _fractional_bound(0, value, count, weight, surrogate, scale, capacity)
     x = np.zeros(n, np.int64)
@@ -151,11 +168,7 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
                 finished = False
                 break
             if current + _fractional_bound(depth, value, count, weight, surrogate, scale, left) > best + EPSILON:
-                take = _most_of(depth, count, weight, left)
-                x[depth] = take
-                left -= take * weight[depth]
-                current += take * value[depth]
-                depth += 1
+                depth, current = _descend(depth, x, left, current, value, count, weight)
                 continue
         depth, current = _backtrack(depth, x, left, current, value, weight)
         if depth < 0:
@@ -173,9 +186,7 @@ def knapsack_contents_above(value: np.ndarray, count: np.ndarray, weight: np.nda
     (the contents [m, item], complete). Incomplete when there are more than `most` or the search
     takes more than `node_limit` nodes."""
     n = weight.shape[0]
-    scale = _best_multipliers(value, count, weight, capacity)
-    surrogate, order = _by_density(value, weight, scale)
-    value, count, weight, surrogate = value[order], count[order], weight[order], surrogate[order]
+    value, count, weight, surrogate, scale, order = _search_order(value, count, weight, capacity)
     x = np.zeros(n, np.int64)
     found = np.zeros((most, n), np.int64)
     m = 0
@@ -197,11 +208,7 @@ def knapsack_contents_above(value: np.ndarray, count: np.ndarray, weight: np.nda
                 found[m] = x
                 m += 1
         elif current + _fractional_bound(depth, value, count, weight, surrogate, scale, left) >= floor - EPSILON:
-            take = _most_of(depth, count, weight, left)
-            x[depth] = take
-            left -= take * weight[depth]
-            current += take * value[depth]
-            depth += 1
+            depth, current = _descend(depth, x, left, current, value, count, weight)
             continue
         depth, current = _backtrack(depth, x, left, current, value, weight)
         if depth < 0:
