@@ -78,9 +78,8 @@ class NodeKinds:
 
 class ExactPricer:
     """Least-reduced-cost node contents by branch and bound over the real capacities, so the LP is
-    over real patterns only. Class c on node n is two items: the pods running there (which stay,
-    at u+w each when w < 0) and the rest (at u each). Nodes with the same capacity and items share
-    one search. Where a search hits its node limit (0.13 % of 29,000 searches in a test over the
+    over real patterns only; node kinds with the same capacity and items share one search. Where a
+    search hits its node limit (0.13 % of 29,000 searches in a test over the
     8-32 node grid), its root bound stands in for the exact value."""
 
     def __init__(self, k: PodClasses, kinds: NodeKinds):
@@ -161,7 +160,7 @@ class PatternMaster:
     def __init__(self, goals: StepGoals, holds: list[tuple[Step, int]], step: Step):
         highspy = _highs()
         k = goals.k
-        self.k, self.goals, self.holds = k, goals, holds
+        self.k = k
         self.kinds = NodeKinds(k, step.kind == "disrupt" or any(held.kind == "disrupt" for held, _ in holds))
         n_kinds, C = len(self.kinds), k.n
         self.n_kinds = n_kinds
@@ -208,7 +207,7 @@ class PatternMaster:
         for c in np.flatnonzero(p.content - p.stays):
             rows.append(self.move_row + c)
             values.append(-float(p.content[c] - p.stays[c]))
-        for i in range(len(self.holds)):
+        for i in range(len(self.place_hold)):
             v = p.content[self.in_hold[i]].sum() if self.place_hold[i] else -p.stays[self.in_hold[i]].sum()
             if v:
                 rows.append(self.hold_row + i)
@@ -252,8 +251,8 @@ class PatternMaster:
         best plan found, or None; whether it is optimal over these patterns)."""
         highspy, h = _highs(), self.h
         first = self.k.n
-        for j in range(h.getNumCol()):
-            h.changeColIntegrality(j, highspy.HighsVarType.kInteger)
+        columns = h.getNumCol()
+        h.changeColsIntegrality(columns, np.arange(columns, dtype=np.int32), np.ones(columns, np.uint8))  # 1: integer
         h.setOptionValue("time_limit", max(0.01, seconds))
         h.setOptionValue("mip_rel_gap", 0.0)  # "optimal" must mean it: the enumeration proof rests on it
         warm = highspy.HighsSolution()
@@ -331,33 +330,35 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             break
     lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -goals.ceiling(step) if master.place else 0
     counts, enumerated, uses = None, 0, np.array(start)
-    if lower < target and not budget.should_stop():  # first the MIP over the patterns found: a good plan, fast
-        found, _ = master.best_plan(ctx, budget.remaining() * FIRST_MIP_SHARE, uses)
+    window: list[Pattern] | None = None
+    while lower < target and not budget.should_stop():
+        # The first MIP is over the patterns column generation found (a good plan, fast); each later one
+        # also over a window of patterns that makes it a proof. Any plan's value is at least the dual
+        # objective at the duals plus its columns' reduced costs: the move columns' are not negative there
+        # (the duals mix the master's optimal ones) and each node's pattern's is at least its kind's least.
+        # So a plan worth `lower` only uses patterns within lower - bound of their kind's least: with every
+        # one of those in the master, its MIP either finds such a plan (the optimum) or proves there is
+        # none (the bound rises by one).
+        found, optimal = master.best_plan(ctx, budget.remaining() * (1.0 if window is not None else FIRST_MIP_SHARE),
+                                          uses)
         if found is not None:
             uses, counts = found, master.plan(found)
             target = min(target, sign * goals.value(step, counts))
-    while lower < target and not budget.should_stop():
-        # Any plan's value is at least the dual objective at the duals plus its columns' reduced costs:
-        # the move columns' are not negative there (the duals mix the master's optimal ones) and each
-        # node's pattern's is at least its kind's least. So a plan worth `lower` only uses patterns
-        # within lower - bound of their kind's least: with every one of those in the master, its MIP
-        # either finds such a plan (the optimum) or proves there is none (the bound rises by one).
+        if window is not None:
+            if not optimal:
+                break  # the MIP ran out of time: no proof
+            enumerated += len(window)
+            if round(master.h.getInfo().objective_function_value + master.constant) > lower:
+                lower += 1
+            else:
+                lower = target  # the MIP's plan is worth `lower`: optimal
+        if lower >= target or budget.should_stop():
+            break
         window = None if centre is None else \
             pricer.within(*master.prices(centre), centre_least + (lower - bound), ENUMERATION_LIMIT)
         if window is None:
             break  # too many patterns to enumerate
         for p in window:
             master.add(p)
-        found, optimal = master.best_plan(ctx, budget.remaining(), uses)
-        if found is not None:
-            uses, counts = found, master.plan(found)
-            target = min(target, sign * goals.value(step, counts))
-        if not optimal:
-            break  # the MIP ran out of time: no proof
-        enumerated += len(window)
-        if round(master.h.getInfo().objective_function_value + master.constant) > lower:
-            lower += 1
-        else:
-            lower = target  # the MIP's plan is worth `lower`: optimal
     natural = max(0, lower) if not master.place else min(goals.ceiling(step), -lower)
     return PatternResult(natural, counts, iterations, converged, enumerated)
