@@ -305,11 +305,13 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     centre: np.ndarray | None = None  # the duals with the best Lagrangian bound so far
     centre_least = np.zeros(len(kinds))  # and a lower bound on each kind's least reduced cost there
     mip_seconds = budget.remaining() * MIP_SHARE
-    while not budget.should_stop() and budget.remaining() > mip_seconds:
+    while not budget.should_stop():
         solved = master.solve_lp()
         if solved is None:
             break
         value, y = solved
+        if budget.remaining() <= mip_seconds and math.ceil(value - TOLERANCE) < target:
+            break  # keep the time for the MIP, which may find a better plan among these patterns
         iterations += 1
         at_master = master.prices(y)
         new: list[Pattern] = []
