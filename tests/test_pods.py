@@ -23,6 +23,7 @@ from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_sche
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
 from orkit.solvers.pods_classes import Step, StepGoals, group, least_disruptive_nodes
+from orkit.solvers.pods_fill import ceiling_out_of_reach
 from orkit.solvers.pods_patterns import pattern_search
 from tests.conftest import INSTANCES
 from tests.test_cli import run
@@ -427,3 +428,43 @@ def test_enumeration_closes_the_gap_column_generation_leaves(monkeypatch):
     monkeypatch.setattr(pods_patterns, "ENUMERATION_LIMIT", 0)  # no enumeration: the Lagrangian bound alone
     alone = search()
     assert alone.enumerated == 0 and alone.bound < optimum
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
+    rng = np.random.default_rng(seed)
+    n_nodes, n_pods = int(rng.integers(2, 4)), int(rng.integers(3, 7))
+    requests = rng.integers(1, 8, (n_pods, 2))
+    capacity = -(-requests.sum(axis=0) // n_nodes) + rng.integers(0, 2, 2)  # little slack: utilisation ~1
+    model = small([tuple(int(v) for v in r) for r in requests], capacity=[tuple(int(v) for v in capacity)] * n_nodes)
+    k = group(model, np.zeros(n_pods, bool))
+    fits_all = any(model.evaluate(np.array(choice)).feasible
+                   for choice in itertools.product(range(n_nodes), repeat=n_pods))
+    if ceiling_out_of_reach(k, np.arange(k.n)):
+        assert not fits_all
+
+
+def test_ceiling_refutation_needs_a_node_filled_to_within_the_slack():
+    # two nodes of 10 and pods of 6, 6, 6, 2: placing all leaves no slack, and no content fills 10
+    stuck = small([(6, 6), (6, 6), (6, 6), (2, 2)], capacity=[(10, 10), (10, 10)])
+    assert ceiling_out_of_reach(group(stuck, np.zeros(4, bool)), np.arange(2))
+    exact = small([(6, 6), (4, 4), (6, 6), (4, 4)], capacity=[(10, 10), (10, 10)])
+    assert not ceiling_out_of_reach(group(exact, np.zeros(4, bool)), np.arange(2))
+    over = small([(6, 6), (6, 6), (6, 6), (3, 3)], capacity=[(10, 10), (10, 10)])  # more requested than there is
+    assert ceiling_out_of_reach(group(over, np.zeros(4, bool)), np.arange(2))
+
+
+def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
+    # generate(4, 32, 1, 1.0, 0): the cluster is sized to exactly what is requested, and the tier
+    # model alone proves that 31 of the 32 pods is the most that fit
+    model = generate(4, 32, 1, 1.0, 0)
+    reference = orkit.compile(model, "cpsat").solve(time_limit=30, workers=1)
+    assert reference.status is Status.OPTIMAL and reference.objective[0] == 31
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place = Step(0, "place")
+    assert goals.ceiling(place) == 32 and ceiling_out_of_reach(k, goals.members(place))
+    best = k.counts(model.assignment_of(reference.solution), model.n_nodes)
+    ctx = StageContext(budget=Budget(10), workers=1)
+    found = pattern_search(goals, [], place, best, ctx, ctx.budget)
+    assert found.bound == 31 and found.iterations == 0  # no column generation needed

@@ -29,6 +29,7 @@ from orkit.core.budget import Budget
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, knapsack_contents_above
 from orkit.solvers.mip.common import _highs, stop_on_budget
 from orkit.solvers.pods_classes import PodClasses, Step, StepGoals
+from orkit.solvers.pods_fill import ceiling_out_of_reach
 
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
 SEARCH_NODES = 20_000  # per pricing search at first; the hard late ones took 4,300 on average
@@ -290,6 +291,13 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     then the restricted master MIP. The bound is the best Lagrangian bound seen (the dual objective
     at the priced duals plus every node's least reduced cost there), valid at every iteration, so
     stopping early keeps it honest."""
+    top = goals.ceiling(step)  # a place step's own bound: every placeable pod of the step placed
+    members = goals.members(step)
+    if step.kind == "place" and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
+            and ceiling_out_of_reach(goals.k, members):
+        top -= 1
+        if goals.value(step, best) >= top:
+            return PatternResult(top, None, 0, True)
     master = PatternMaster(goals, holds, step)
     kinds = master.kinds
     start = []  # nodes taking each starting pattern
@@ -330,7 +338,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         if not new or math.ceil(bound - TOLERANCE) >= target or value - bound < TOLERANCE:
             converged = (not new and pricer.exact) or value - bound < TOLERANCE
             break
-    lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -goals.ceiling(step) if master.place else 0
+    lower = math.ceil(bound - TOLERANCE) if bound > -math.inf else -top if master.place else 0
     counts, enumerated, uses = None, 0, np.array(start)
     window: list[Pattern] | None = None
     while lower < target and not budget.should_stop():
@@ -362,5 +370,5 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             break  # too many patterns to enumerate
         for p in window:
             master.add(p)
-    natural = max(0, lower) if not master.place else min(goals.ceiling(step), -lower)
+    natural = max(0, lower) if not master.place else min(top, -lower)
     return PatternResult(natural, counts, iterations, converged, enumerated)

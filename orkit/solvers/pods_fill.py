@@ -1,0 +1,85 @@
+"""Whether a place step can reach its ceiling, from how full every node would have to be.
+
+Placing every pod of the step leaves a total slack S per resource (free capacity less the step's
+pods' requests), so every node must be filled to within S of its free capacity in every resource
+at once. On a cluster sized to utilisation 1.0, S is a few bytes of memory: the node contents that
+fill a node that exactly are rare, and often there are none, which proves the ceiling out of reach
+(the pattern LP knows it too, but its column generation takes seconds to converge that far). The
+contents are found by meet-in-the-middle: the sums of the two halves of the classes, sorted, and
+joined on the tightest resource's window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orkit.solvers.pods_classes import PodClasses
+
+HALF_LIMIT = 200000  # sums per half at most (tens of milliseconds); beyond, no claim
+
+
+def ceiling_out_of_reach(k: PodClasses, classes: np.ndarray) -> bool:
+    """True when no plan places every pod of `classes` (indices into k): some node cannot take a
+    content filling it to within the total slack. False means no claim."""
+    free = np.maximum(k.free, 0)
+    slack = free.sum(axis=0) - k.size[classes] @ k.demand[classes]
+    if (slack < 0).any():
+        return True
+    checked: set[bytes] = set()
+    for n in range(free.shape[0]):
+        limits = k.count_limits[classes, n]
+        key = free[n].tobytes() + limits.tobytes()
+        if key in checked:
+            continue
+        checked.add(key)
+        filled = _has_filling_content(k.demand[classes], limits, free[n], free[n] - slack)
+        if filled is None:
+            return False
+        if not filled:
+            return True
+    return False
+
+
+def _has_filling_content(demand: np.ndarray, limits: np.ndarray, top: np.ndarray, low: np.ndarray) -> bool | None:
+    """Whether some content x (0 <= x <= limits) has low <= x @ demand <= top in every resource;
+    None when the halves are too big to decide."""
+    present = np.flatnonzero(limits > 0)
+    demand, limits = demand[present], limits[present]
+    first, second = _halves(limits)
+    a, b = _sums(demand[first], limits[first], top), _sums(demand[second], limits[second], top)
+    if a is None or b is None:
+        return None
+    spread = np.maximum(top - np.maximum(low, 0), 0) / np.maximum(top, 1)
+    r = int(np.argmin(np.where(demand.any(axis=0), spread, np.inf)))  # the tightest resource's window
+    b = b[np.argsort(b[:, r], kind="stable")]
+    start = np.searchsorted(b[:, r], low[r] - a[:, r], "left")
+    stop = np.searchsorted(b[:, r], top[r] - a[:, r], "right")
+    hits = stop - start
+    if hits.sum() > HALF_LIMIT:
+        return None
+    rows = np.repeat(np.arange(len(a)), hits)
+    partners = start[rows] + np.arange(len(rows)) - np.repeat(np.cumsum(hits) - hits, hits)
+    total = a[rows] + b[partners]
+    return bool(((total >= low) & (total <= top)).all(axis=1).any())
+
+
+def _halves(limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The items split so the two halves have about as many contents (product of limit + 1)."""
+    weight = [0.0, 0.0]
+    sides: list[list[int]] = [[], []]
+    for i in np.argsort(-limits, kind="stable"):
+        side = int(weight[1] < weight[0])
+        sides[side].append(int(i))
+        weight[side] += float(np.log1p(limits[i]))
+    return np.array(sides[0], np.int64), np.array(sides[1], np.int64)
+
+
+def _sums(demand: np.ndarray, limits: np.ndarray, top: np.ndarray) -> np.ndarray | None:
+    """[content, resource] demand of every content of the items within `top`, or None past HALF_LIMIT."""
+    sums = np.zeros((1, len(top)), np.int64)
+    for d, limit in zip(demand, limits):
+        sums = np.concatenate([sums + j * d for j in range(int(limit) + 1)])
+        sums = sums[(sums <= top).all(axis=1)]
+        if len(sums) > HALF_LIMIT:
+            return None
+    return sums
