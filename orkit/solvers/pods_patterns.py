@@ -11,7 +11,7 @@ Pricing (the best pattern for each node at the LP's duals) is a bounded knapsack
 resources, solved exactly by a compiled branch and bound, so the LP is over real patterns only.
 (An earlier pricer solved a knapsack exactly on a grid with demands rounded down: always fast,
 but its unreal patterns kept util >= 1.0 place steps from ever closing.) Prices come from
-Wentges-smoothed duals. The patterns also feed a restricted master MIP,
+Wentges-smoothed duals. The patterns also feed a restricted master integer program (CP-SAT),
 which often finds a far better plan than the search (disruption 20 against 120 on 32 nodes).
 Where the rounded bound stays one or more below that plan, every pattern a better plan could
 use is enumerated and the MIP solved over them all, which proves the optimum exactly.
