@@ -440,18 +440,18 @@ def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
     k = group(model, np.zeros(n_pods, bool))
     fits_all = any(model.evaluate(np.array(choice)).feasible
                    for choice in itertools.product(range(n_nodes), repeat=n_pods))
-    if ceiling_out_of_reach(k, np.arange(k.n)):
+    if ceiling_out_of_reach(k, np.arange(k.n), np.arange(n_nodes)):
         assert not fits_all
 
 
 def test_ceiling_refutation_needs_a_node_filled_to_within_the_slack():
     # two nodes of 10 and pods of 6, 6, 6, 2: placing all leaves no slack, and no content fills 10
     stuck = small([(6, 6), (6, 6), (6, 6), (2, 2)], capacity=[(10, 10), (10, 10)])
-    assert ceiling_out_of_reach(group(stuck, np.zeros(4, bool)), np.arange(2))
+    assert ceiling_out_of_reach(group(stuck, np.zeros(4, bool)), np.arange(2), np.arange(2))
     exact = small([(6, 6), (4, 4), (6, 6), (4, 4)], capacity=[(10, 10), (10, 10)])
-    assert not ceiling_out_of_reach(group(exact, np.zeros(4, bool)), np.arange(2))
+    assert not ceiling_out_of_reach(group(exact, np.zeros(4, bool)), np.arange(2), np.arange(2))
     over = small([(6, 6), (6, 6), (6, 6), (3, 3)], capacity=[(10, 10), (10, 10)])  # more requested than there is
-    assert ceiling_out_of_reach(group(over, np.zeros(4, bool)), np.arange(2))
+    assert ceiling_out_of_reach(group(over, np.zeros(4, bool)), np.arange(2), np.arange(2))
 
 
 def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
@@ -463,7 +463,7 @@ def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
     k = group(model, model.protected & (model.current >= 0))
     goals = StepGoals(model, k)
     place = Step(0, "place")
-    assert goals.ceiling(place) == 32 and ceiling_out_of_reach(k, goals.members(place))
+    assert goals.ceiling(place) == 32 and ceiling_out_of_reach(k, goals.members(place), np.arange(model.n_nodes))
     best = k.counts(model.assignment_of(reference.solution), model.n_nodes)
     ctx = StageContext(budget=Budget(10), workers=1)
     found = pattern_search(goals, [], place, best, ctx, ctx.budget)

@@ -18,21 +18,16 @@ from orkit.solvers.pods_classes import PodClasses
 HALF_LIMIT = 200_000  # sums per half at most (up to 0.2 s where it gives up on 16 x 8 pods); beyond, no claim
 
 
-def ceiling_out_of_reach(k: PodClasses, classes: np.ndarray) -> bool:
+def ceiling_out_of_reach(k: PodClasses, classes: np.ndarray, nodes: np.ndarray) -> bool:
     """True when no plan places every pod of `classes` (indices into k): some node cannot take a
-    content filling it to within the total slack. False means no claim."""
+    content filling it to within the total slack. False means no claim. `nodes` has one node of
+    each kind (nodes with the same free capacity and count limits are checked once)."""
     free = np.maximum(k.free, 0)
     slack = free.sum(axis=0) - k.size[classes] @ k.demand[classes]
     if (slack < 0).any():
         return True
-    checked: set[bytes] = set()
-    for n in range(free.shape[0]):
-        limits = k.count_limits[classes, n]
-        key = free[n].tobytes() + limits.tobytes()
-        if key in checked:
-            continue
-        checked.add(key)
-        filled = _has_filling_content(k.demand[classes], limits, free[n], free[n] - slack)
+    for n in nodes:
+        filled = _has_filling_content(k.demand[classes], k.count_limits[classes, n], free[n], free[n] - slack)
         if filled is None:
             return False
         if not filled:

@@ -27,6 +27,7 @@ from ortools.sat.python import cp_model
 
 from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
+from orkit.solvers.cpsat.common import configure_run, solve_until_stopped
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, knapsack_contents_above
 from orkit.solvers.mip.common import _highs
 from orkit.solvers.pods_classes import PodClasses, Step, StepGoals
@@ -280,15 +281,8 @@ class PatternMaster:
         cost = np.rint(np.asarray(lp.col_cost_)).astype(np.int64)
         cp.minimize(cp_model.LinearExpr.weighted_sum(x, cost.tolist()))
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.01, seconds)
-        solver.parameters.num_workers = max(1, int(ctx.workers))
-        solver.parameters.random_seed = int(ctx.seed) % (2**31)
-        solver.parameters.catch_sigint_signal = False  # the chain catches Ctrl-C and stops the search
-        remove_hook = ctx.budget.on_interrupt(solver.StopSearch)
-        try:
-            code = solver.solve(cp)
-        finally:
-            remove_hook()
+        configure_run(solver, ctx, seconds)  # not the user's parameters: they may be another backend's
+        code = solve_until_stopped(solver, cp, ctx)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False, math.nan
         uses = np.array([solver.value(v) for v in x[first:]], np.int64)
@@ -316,15 +310,15 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     then the restricted master MIP. The bound is the best Lagrangian bound seen (the dual objective
     at the priced duals plus every node's least reduced cost there), valid at every iteration, so
     stopping early keeps it honest."""
+    master = PatternMaster(goals, holds, step)
+    kinds = master.kinds
     top = goals.ceiling(step)  # a place step's own bound: every placeable pod of the step placed
     members = goals.members(step)
     if step.kind == "place" and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
-            and ceiling_out_of_reach(goals.k, members):
+            and ceiling_out_of_reach(goals.k, members, kinds.first):
         top -= 1
         if goals.value(step, best) >= top:
             return PatternResult(top, None, 0, True)
-    master = PatternMaster(goals, holds, step)
-    kinds = master.kinds
     start = []  # nodes taking each starting pattern
     for i, nodes in enumerate(kinds.nodes):
         contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)

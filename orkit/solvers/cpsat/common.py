@@ -27,16 +27,33 @@ class _ProgressCallback(cp_model.CpSolverSolutionCallback):
         self.ctx.progress(self.scale(self.ObjectiveValue()), self.scale(self.BestObjectiveBound()))
 
 
-def configure(solver: cp_model.CpSolver, ctx: StageContext, time_limit: float) -> None:
-    """Budget, workers and seed from the chain; raw parameters from the user override them."""
+def configure_run(solver: cp_model.CpSolver, ctx: StageContext, seconds: float) -> None:
+    """The time, workers and seed of one solve, from the chain (no user parameters: also for
+    helper solves inside another backend's stage)."""
     p = solver.parameters
-    p.max_time_in_seconds = max(0.01, time_limit - SAFETY_MARGIN)
+    p.max_time_in_seconds = max(0.01, seconds)
     p.num_workers = max(1, int(ctx.workers))
     p.random_seed = int(ctx.seed) % (2**31)
     p.log_search_progress = False
     # CP-SAT's own SIGINT handler crashes the process when the solve runs in a worker thread;
     # the chain catches Ctrl-C itself and stops the search through StopSearch.
     p.catch_sigint_signal = False
+
+
+def solve_until_stopped(solver: cp_model.CpSolver, model: cp_model.CpModel, ctx: StageContext,
+                        callback: cp_model.CpSolverSolutionCallback | None = None) -> int:
+    """Solve, stopping the search when the chain is interrupted (Ctrl-C): the status code."""
+    remove_hook = ctx.budget.on_interrupt(solver.StopSearch)
+    try:
+        return solver.Solve(model, callback)
+    finally:
+        remove_hook()
+
+
+def configure(solver: cp_model.CpSolver, ctx: StageContext, time_limit: float) -> None:
+    """Budget, workers and seed from the chain; raw parameters from the user override them."""
+    configure_run(solver, ctx, time_limit - SAFETY_MARGIN)
+    p = solver.parameters
     for key, value in ctx.params.items():
         if not hasattr(p, key):
             raise BackendError(f"unknown CP-SAT parameter {key!r}")
@@ -98,11 +115,7 @@ class CompiledCPSAT:
         solver = cp_model.CpSolver()
         configure(solver, ctx, ctx.budget.remaining())
         callback = _ProgressCallback(ctx, self.objective_scale)
-        remove_hook = ctx.budget.on_interrupt(solver.StopSearch)
-        try:
-            code = solver.Solve(self.model, callback)
-        finally:
-            remove_hook()
+        code = solve_until_stopped(solver, self.model, ctx, callback)
         status, stop = status_of(code, ctx, self.restricted)
         solution = self.decode(solver) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
         bound = None

@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from orkit.core.backend import Outcome, StageContext
 from orkit.models.pods import Cluster
-from orkit.solvers.cpsat.common import configure, export
+from orkit.solvers.cpsat.common import configure, export, solve_until_stopped
 from orkit.solvers.pods_classes import (
     PodClasses,
     Step,
@@ -121,11 +121,7 @@ class CPSATSteps:
         solver = cp_model.CpSolver()
         solver.parameters.cp_model_probing_level = PROBING_LEVEL
         configure(solver, self.ctx, seconds)
-        remove_hook = self.ctx.budget.on_interrupt(solver.StopSearch)
-        try:
-            code = solver.Solve(tm.cp)
-        finally:
-            remove_hook()
+        code = solve_until_stopped(solver, tm.cp, self.ctx)
         found = tm.counts(solver, self.model.n_nodes) if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
         return found, code == cp_model.OPTIMAL
 
