@@ -22,7 +22,7 @@ from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, compile_secon
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
-from orkit.solvers.pods_classes import Step, StepGoals, group, least_disruptive_nodes
+from orkit.solvers.pods_classes import Step, StepGoals, group, least_disruptive_nodes, run_steps, score_bound
 from orkit.solvers.pods_fill import ceiling_out_of_reach
 from orkit.solvers.pods_patterns import pattern_search
 from tests.conftest import INSTANCES
@@ -378,6 +378,60 @@ def test_pricing_knapsack_matches_enumeration(seed):
 
 def test_pricing_kernel_compile_time_is_reported():
     assert compile_seconds() > 0
+
+
+def test_a_time_limited_plan_reports_the_bound_its_steps_proved():
+    # generate(8, 64, 1, 1.05, 0): the fill refutation proves at once that not all 64 pods fit, and
+    # the plan is not proven optimal at 1 s; the bound must say 63 at most, not the trivial 64
+    model = generate(8, 64, 1, 1.05, 0)
+    result = orkit.solve(model, time_limit=1, workers=1, seed=0)
+    assert model.bound() == (64, 0)
+    assert result.objective[0] <= result.bound[0] <= 63
+    assert not model.is_better(result.objective, result.bound)
+
+
+def test_score_bound_counts_held_pods_and_keeps_later_components_trivial():
+    nodes = (Node("a", {"cpu": 10}), Node("b", {"cpu": 10}))
+    pods = (Pod("top", {"cpu": 4}, 5, "a", protected=True), Pod("p", {"cpu": 7}, 1, "a"),
+            Pod("q", {"cpu": 7}, 1), Pod("r", {"cpu": 7}, 1))
+    model = Cluster(nodes, pods)
+    goals = StepGoals(model, group(model, model.protected))
+    assert model.bound() == (1, 0, 4, 0)
+    assert score_bound(goals, []) == (1, 0, 4, 0)
+    # tier 1 (priority 1) placed at most 2 of the classes' pods: plus the protected one, 3
+    assert score_bound(goals, [(Step(1, "place"), 2)]) == (1, 0, 3, 0)
+    assert score_bound(goals, [(Step(1, "place"), 2), (Step(1, "disrupt"), 1)]) == (1, 0, 3, -1)
+
+
+class UnprovenSecondStep:
+    """A step engine that returns the plan it is given, proven on every step but the second."""
+
+    name = "test"
+
+    def __init__(self):
+        self.calls = 0
+
+    def optimise(self, step, best, seconds):
+        self.calls += 1
+        return best, self.calls != 2
+
+    def hold(self, step, value):
+        pass
+
+
+def test_no_step_bound_is_reported_after_the_first_unproven_step():
+    model = small([(6, 6), (6, 6), (6, 6)], capacity=[(10, 10), (10, 10)], running=[0, None, None],
+                  priorities=[2, 2, 1])
+    k = group(model, np.zeros(model.n_pods, bool))
+    goals = StepGoals(model, k)
+    steps = [Step(t, kind) for t in range(2) for kind in ("place", "disrupt")]
+    ctx = StageContext(budget=Budget(10), workers=1)
+    run = run_steps(model, ctx, goals, UnprovenSecondStep(), steps, k.counts(model.current, model.n_nodes),
+                    patterns=False)
+    assert not run.proven_all
+    # tier 0: placing is solved (proven), disruption settled by the plan; tier 1's placing is not
+    # proven, so its disruption (settled at the tier above's value) says nothing about the optimum
+    assert [step for step, _ in run.bounds] == steps[:2]
 
 
 @pytest.mark.parametrize("seed", [0, 1])

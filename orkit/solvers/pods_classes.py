@@ -276,10 +276,10 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
     steps = tier_steps(model, settled)
     for t in range(settled if model.objective is PodObjective.LEXICOGRAPHIC else 0):
         engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))  # settled: every placeable pod placed
-    best, proven_all, solves = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes))
+    run = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes))
     reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
-              f"incumbent, {solves} solve(s)" + ("" if proven_all else "; not every tier proven"))
-    return steps_outcome(model, ctx, k, best, proven_all, reason)
+              f"incumbent, {run.solves} solve(s)" + ("" if run.proven_all else "; not every tier proven"))
+    return steps_outcome(model, ctx, goals, run, reason)
 
 
 def tier_steps(model: Cluster, first_tier: int) -> list[Step]:
@@ -289,42 +289,61 @@ def tier_steps(model: Cluster, first_tier: int) -> list[Step]:
     return [Step(t, kind) for t in range(first_tier, len(model.tiers)) for kind in ("place", "disrupt")]
 
 
+@dataclass
+class StepsRun:
+    """What the tier steps reached: the best class counts, whether every step was proven, the
+    solves run, and each step's known bound up to the first unproven one (its value where
+    proven; for the first unproven step, the pattern bound when one was computed)."""
+
+    best: np.ndarray | None
+    proven_all: bool
+    solves: int
+    bounds: list[tuple[Step, int]]
+
+
 def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, steps: list[Step],
-              best: np.ndarray | None, hint: np.ndarray | None = None,
-              patterns: bool = True) -> tuple[np.ndarray | None, bool, int]:
-    """Optimise and hold each step in turn: (best class counts, every step proven, solves run).
+              best: np.ndarray | None, hint: np.ndarray | None = None, patterns: bool = True) -> StepsRun:
+    """Optimise and hold each step in turn.
 
     `best` must satisfy the engine's model (None: nothing known yet; `hint` then only guides the
     first solve). A step `best` already settles is held without a solve. With `patterns`, each
-    step first runs the pattern search (its plans ignore constraints outside the class model)."""
+    step first runs the pattern search (its plans ignore constraints outside the class model).
+    A bound counts only while every step before it is proven: later steps are optimised under
+    holds that may be worse than the optimum's."""
     k = goals.k
-    proven_all, solves, floor = True, 0, 0
+    run = StepsRun(best, True, 0, [])
+    floor = 0
     holds: list[tuple[Step, int]] = []
     for index, step in enumerate(steps):
         if ctx.budget.should_stop():
-            proven_all = False
+            run.proven_all = False
             break
         proven = best is not None and goals.settled(step, best, floor)
+        bound = None
         if not proven:
-            solves += 1
+            run.solves += 1
             if best is not None:  # search only plans at least as good (CP-SAT's presolve may lose the hint)
                 engine.hold(step, goals.value(step, best))
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
             if patterns and step.kind != "weighted" and best is not None:
-                best, proven = step_by_patterns(ctx, goals, engine, holds, step, best, ctx.budget.remaining() * share)
+                best, proven, bound = step_by_patterns(ctx, goals, engine, holds, step, best,
+                                                       ctx.budget.remaining() * share)
             if not proven and not ctx.budget.should_stop():  # a solver started after Ctrl-C would miss it
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
                                            ctx.budget.remaining() * share)
             if best is None:
-                return None, False, solves
+                return StepsRun(None, False, run.solves, run.bounds)
             ctx.progress(model.score(k.assignment(model, best)), None)
-        proven_all &= proven
         value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
+        if run.proven_all and (proven or bound is not None):
+            run.bounds.append((step, value if proven else bound))
+        run.proven_all &= proven
+        run.best = best
         engine.hold(step, value)
         holds.append((step, value))
         if step.kind == "disrupt":
             floor = value
-    return best, proven_all, solves
+    return run
 
 
 def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, step: Step,
@@ -340,9 +359,9 @@ def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: Ste
 
 
 def step_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, holds: list[tuple[Step, int]],
-                     step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray, bool]:
-    """The pattern search on a place or disrupt step: its plan when better, and whether its bound
-    proves the best plan optimal. (Handing an unmet bound to CP-SAT as a constraint cost more
+                     step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray, bool, int]:
+    """The pattern search on a place or disrupt step: its plan when better, whether its bound
+    proves the best plan optimal, and the bound. (Handing an unmet bound to CP-SAT as a constraint cost more
     proofs than it gave: 16 nodes at 10 s resolved 12 of 24 with it, 16 without.)"""
     from orkit.solvers.pods_patterns import pattern_search  # it builds on this module
 
@@ -353,14 +372,30 @@ def step_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, ho
         if sign * goals.value(step, found) > sign * goals.value(step, best):
             best = found
             engine.hold(step, goals.value(step, best))
-    return best, sign * goals.value(step, best) >= sign * result.bound
+    return best, sign * goals.value(step, best) >= sign * result.bound, result.bound
 
 
-def steps_outcome(model: Cluster, ctx: StageContext, k: PodClasses, best: np.ndarray | None, proven_all: bool,
-                  reason: str) -> Outcome:
-    stop = Stop.COMPLETED if proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
-    if best is None:
+def score_bound(goals: StepGoals, bounds: list[tuple[Step, int]]) -> tuple[int, ...] | None:
+    """The lexicographic score vector no plan beats: the steps' known bounds in their places
+    (pods held in place count as placed and undisturbed), every later component at its trivial
+    bound (every placeable pod placed, nobody disturbed). None for the weighted objective, whose
+    steps give no bound here."""
+    model = goals.model
+    if model.objective is not PodObjective.LEXICOGRAPHIC:
+        return None
+    vector = list(model.bound())
+    for step, value in bounds:
+        if step.kind == "place":
+            vector[2 * step.tier] = value + int(goals.fixed_placed[step.tier])
+        else:
+            vector[2 * step.tier + 1] = -value
+    return tuple(vector)
+
+
+def steps_outcome(model: Cluster, ctx: StageContext, goals: StepGoals, run: StepsRun, reason: str) -> Outcome:
+    stop = Stop.COMPLETED if run.proven_all else (Stop.INTERRUPTED if ctx.budget.interrupted else Stop.TIME_LIMIT)
+    if run.best is None:
         return Outcome(None, None, Status.UNKNOWN, stop, "no plan found within the time; " + reason)
-    assignment = k.assignment(model, best)
-    return Outcome(model.plan(assignment), model.score(assignment) if proven_all else None,
-                   Status.OPTIMAL if proven_all else Status.FEASIBLE, stop, reason)
+    assignment = goals.k.assignment(model, run.best)
+    bound = model.score(assignment) if run.proven_all else score_bound(goals, run.bounds)
+    return Outcome(model.plan(assignment), bound, Status.OPTIMAL if run.proven_all else Status.FEASIBLE, stop, reason)

@@ -161,10 +161,10 @@ class CompiledPods:
         model, k = self.cluster, self.classes
         self.engine.ctx = ctx
         hint = k.counts(model.valid_current_plan(), model.n_nodes)  # a hint only: it may break the user's constraints
-        best, proven_all, solves = run_steps(model, ctx, self.goals, self.engine, tier_steps(model, 0), None, hint,
-                                             patterns=False)  # pattern plans would ignore the user's constraints
-        return steps_outcome(model, ctx, k, best, proven_all,
-                             f"compiled CP-SAT tier model, {k.n} pod classes, {solves} solve(s)")
+        run = run_steps(model, ctx, self.goals, self.engine, tier_steps(model, 0), None, hint,
+                        patterns=False)  # pattern plans would ignore the user's constraints
+        return steps_outcome(model, ctx, self.goals, run, f"compiled CP-SAT tier model, {k.n} pod classes, "
+                                                         f"{run.solves} solve(s)")
 
 
 def compile(model: Cluster, ctx: StageContext) -> CompiledPods:
