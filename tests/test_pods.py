@@ -22,9 +22,11 @@ from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, compile_secon
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
-from orkit.solvers.pods_classes import Step, StepGoals, group, least_disruptive_nodes, run_steps, score_bound
+from orkit.solvers.pods_classes import group, least_disruptive_nodes
 from orkit.solvers.pods_fill import ceiling_out_of_reach
+from orkit.solvers.pods_goals import Step, StepGoals, score_bound
 from orkit.solvers.pods_patterns import pattern_search
+from orkit.solvers.pods_steps import run_steps
 from tests.conftest import INSTANCES
 from tests.test_cli import run
 

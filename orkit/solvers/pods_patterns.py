@@ -30,8 +30,9 @@ from orkit.core.budget import Budget
 from orkit.solvers.cpsat.common import configure_run, solve_until_stopped
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, knapsack_contents_above
 from orkit.solvers.mip.common import _highs
-from orkit.solvers.pods_classes import PodClasses, Step, StepGoals
+from orkit.solvers.pods_classes import PodClasses
 from orkit.solvers.pods_fill import ceiling_out_of_reach
+from orkit.solvers.pods_goals import Step, StepGoals
 
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
 SEARCH_NODES = 20_000  # per pricing search at first; the hard late ones took 4,300 on average

@@ -15,7 +15,9 @@ from orkit.core.errors import BackendError
 from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster
 from orkit.solvers.mip.common import SAFETY_MARGIN, LinearBuilder, _highs, size_guard, stop_on_budget, to_highs
-from orkit.solvers.pods_classes import PodClasses, Step, StepGoals, class_disruption, solve_by_steps
+from orkit.solvers.pods_classes import PodClasses, class_disruption
+from orkit.solvers.pods_goals import Step, StepGoals
+from orkit.solvers.pods_steps import solve_by_steps
 
 MIN_SECONDS = 0.05
 
