@@ -421,6 +421,36 @@ class UnprovenSecondStep:
         pass
 
 
+class FixedPlan:
+    """A step engine whose every search returns the same plan, unproven."""
+
+    name = "test"
+
+    def __init__(self, counts):
+        self.plan = counts
+
+    def optimise(self, step, best, seconds):
+        return self.plan.copy(), False
+
+    def hold(self, step, value):
+        pass
+
+
+def test_a_search_that_only_ties_a_step_does_not_replace_a_less_disruptive_plan():
+    # two running pods fill both nodes; the pending one (larger) fits either node but not beside them
+    model = small([(6, 6), (6, 6), (7, 7)], capacity=[(10, 10), (10, 10)], running=[0, 1, None])
+    k = group(model, np.zeros(model.n_pods, bool))
+    goals = StepGoals(model, k)
+    current = k.counts(model.current, model.n_nodes)
+    evicting = k.counts(np.array([-1, 1, 0]), model.n_nodes)  # also 2 placed, but evicts a running pod
+    place = Step(0, "place")
+    assert goals.value(place, evicting) == goals.value(place, current) == 2
+    ctx = StageContext(budget=Budget(10), workers=1)
+    run = run_steps(model, ctx, goals, FixedPlan(evicting), [place, Step(0, "disrupt")], current, patterns=False)
+    assert (run.best == current).all()
+    assert model.score(k.assignment(model, run.best)) == (2, 0)
+
+
 def test_no_step_bound_is_reported_after_the_first_unproven_step():
     model = small([(6, 6), (6, 6), (6, 6)], capacity=[(10, 10), (10, 10)], running=[0, None, None],
                   priorities=[2, 2, 1])

@@ -156,10 +156,21 @@ def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: Ste
     found, proven = engine.optimise(step, best if best is not None else hint, seconds)
     if found is not None:
         found = least_disruptive_nodes(goals.k, found, model.objective is PodObjective.LEXICOGRAPHIC)
-    sign = -1 if step.kind == "disrupt" else 1
-    if found is not None and (best is None or sign * goals.value(step, found) >= sign * goals.value(step, best)):
+    if found is not None and (best is None or replaces(goals, step, found, best)):
         best = found
     return best, proven
+
+
+def replaces(goals: StepGoals, step: Step, found: np.ndarray, best: np.ndarray) -> bool:
+    """Whether plan `found` should replace `best` after a step's search: a better value on the step,
+    or the same value and a full score no worse (a search stopped by the time limit may leave a
+    plan that ties this step but disturbs more pods in the steps after it)."""
+    sign = -1 if step.kind == "disrupt" else 1
+    gain = sign * (goals.value(step, found) - goals.value(step, best))
+    if gain:
+        return gain > 0
+    model, k = goals.model, goals.k
+    return not model.is_better(model.score(k.assignment(model, best)), model.score(k.assignment(model, found)))
 
 
 def step_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, holds: list[tuple[Step, int]],
