@@ -329,6 +329,24 @@ def test_node_contents_keep_higher_tiers_in_place_first():
     assert by_tier.objective == (1, 0, 3, -4) > by_count.objective
 
 
+def test_disruption_rounds_to_even_only_when_every_pod_of_the_step_is_placed():
+    # generate(8, 32, 1, 0.9, 1): every pod fits, so a plan placing all 32 evicts nobody and each
+    # move costs 2; its least disruption, 4, is even. (With a pod left out, as in
+    # generate(8, 32, 1, 1.0, 0) below, the optimum 7 is odd: no rounding there.)
+    model = generate(8, 32, 1, 0.9, 1)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    assert pods_patterns.value_granule(goals, [(place, 32)], disrupt) == 2
+    assert pods_patterns.value_granule(goals, [(place, 31)], disrupt) == 1
+    assert pods_patterns.value_granule(goals, [(place, 32)], place) == 1
+    reference = orkit.compile(model, "cpsat").solve(time_limit=30, workers=1)
+    assert reference.status is Status.OPTIMAL and reference.objective == (32, -4)
+    best = k.counts(model.assignment_of(reference.solution), model.n_nodes)
+    ctx = StageContext(budget=Budget(10), workers=1)
+    assert pattern_search(goals, [(place, 32)], disrupt, best, ctx, ctx.budget).bound == 4
+
+
 @pytest.mark.parametrize("seed, optimum", [(0, 7), (1, 12)])
 def test_pattern_bound_is_valid_and_closes_the_disrupt_step(seed, optimum):
     # generate(8, 32, 1, 1.0, seed): every placeable pod but one fits; the least disruption doing so
