@@ -158,6 +158,14 @@ def test_a_bad_quantity_error_names_its_line(tmp_path):
     assert caught.value.line == line and "Pod api-0" in str(caught.value)
 
 
+def test_a_list_entry_that_is_not_an_object_is_named_with_its_line(tmp_path):
+    path = tmp_path / "cut.yaml"
+    path.write_text("apiVersion: v1\nkind: List\nitems:\n- {kind: Node, metadata: {name: n}, status: {allocatable: {cpu: 1}}}\n- api-2\n")
+    with pytest.raises(InstanceError, match="object 2: expected a Kubernetes object .* 'api-2'") as caught:
+        orkit.load(path)
+    assert caught.value.line == 5
+
+
 def test_generator_follows_the_recipe():
     sets = replica_sets(100, 4, seed=7)
     assert sum(rs.replicas for rs in sets) == 100 and all(1 <= rs.replicas <= 4 for rs in sets)

@@ -123,6 +123,13 @@ class _Reader:
                     return k + 1
         return start + 1
 
+    def line_of_item(self, value: Any) -> int | None:
+        """Best effort: the first list entry holding exactly this scalar."""
+        if isinstance(value, (list, dict)):
+            return None
+        pattern = re.compile(rf"^\s*-\s+['\"]?{re.escape(str(value))}['\"]?\s*$")
+        return next((k + 1 for k, line in enumerate(self.lines) if pattern.match(line)), None)
+
     def quantities(self, obj: dict, values: Any, where: str) -> dict[str, int]:
         if values is None:
             return {}
@@ -259,9 +266,10 @@ def read_manifest(path: str | Path) -> Cluster:
             if obj.get("globalDefault"):
                 default_priority = value
     nodes, pods = [], []
-    for obj in objects:
+    for number, obj in enumerate(objects, 1):
         if not isinstance(obj, dict):
-            raise InstanceError(f"expected a Kubernetes object, found {type(obj).__name__}", path)
+            raise InstanceError(f"object {number}: expected a Kubernetes object (a mapping with a kind), "
+                                f"found the {type(obj).__name__} {obj!r}", path, reader.line_of_item(obj))
         if obj.get("kind") == "Node":
             nodes.append(reader.node(obj))
         elif obj.get("kind") == "Pod":
