@@ -160,7 +160,8 @@ def test_a_bad_quantity_error_names_its_line(tmp_path):
 
 def test_a_list_entry_that_is_not_an_object_is_named_with_its_line(tmp_path):
     path = tmp_path / "cut.yaml"
-    path.write_text("apiVersion: v1\nkind: List\nitems:\n- {kind: Node, metadata: {name: n}, status: {allocatable: {cpu: 1}}}\n- api-2\n")
+    path.write_text("apiVersion: v1\nkind: List\nitems:\n"
+                    "- {kind: Node, metadata: {name: n}, status: {allocatable: {cpu: 1}}}\n- api-2\n")
     with pytest.raises(InstanceError, match="object 2: expected a Kubernetes object .* 'api-2'") as caught:
         orkit.load(path)
     assert caught.value.line == 5
