@@ -28,6 +28,11 @@ class StepGoals:
         self.rank = model.tier_rank[[int(m[0]) for m in k.members]]
         self.scale = 2 * model.n_pods + 1
 
+    @staticmethod
+    def sign(step: Step) -> int:
+        """+1 where a larger value is better (placing, the weighted score), -1 for disruption."""
+        return -1 if step.kind == "disrupt" else 1
+
     def members(self, step: Step) -> np.ndarray:
         return np.flatnonzero(self.k.priority >= self.model.tiers[step.tier])
 

@@ -115,17 +115,17 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
     A bound counts only while every step before it is proven: later steps are optimised under
     holds that may be worse than the optimum's."""
     k = goals.k
-    run = StepsRun(best, True, 0, [])
-    floor = 0
+    proven_all, solves, floor = True, 0, 0
     holds: list[tuple[Step, int]] = []
+    bounds: list[tuple[Step, int]] = []
     for index, step in enumerate(steps):
         if ctx.budget.should_stop():
-            run.proven_all = False
+            proven_all = False
             break
         proven = best is not None and goals.settled(step, best, floor)
         bound = None
         if not proven:
-            run.solves += 1
+            solves += 1
             if best is not None:  # search only plans at least as good (CP-SAT's presolve may lose the hint)
                 engine.hold(step, goals.value(step, best))
             share = 1.0 if index == len(steps) - 1 else FIRST_STEP_SHARE
@@ -136,18 +136,17 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
                                            ctx.budget.remaining() * share)
             if best is None:
-                return StepsRun(None, False, run.solves, run.bounds)
+                return StepsRun(None, False, solves, bounds)
             ctx.progress(model.score(k.assignment(model, best)), None)
         value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
-        if run.proven_all and (proven or bound is not None):
-            run.bounds.append((step, value if proven else bound))
-        run.proven_all &= proven
-        run.best = best
+        if proven_all and (proven or bound is not None):
+            bounds.append((step, value if proven else bound))
+        proven_all &= proven
         engine.hold(step, value)
         holds.append((step, value))
         if step.kind == "disrupt":
             floor = value
-    return run
+    return StepsRun(best, proven_all, solves, bounds)
 
 
 def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, step: Step,
@@ -165,8 +164,7 @@ def replaces(goals: StepGoals, step: Step, found: np.ndarray, best: np.ndarray) 
     """Whether plan `found` should replace `best` after a step's search: a better value on the step,
     or the same value and a full score no worse (a search stopped by the time limit may leave a
     plan that ties this step but disturbs more pods in the steps after it)."""
-    sign = -1 if step.kind == "disrupt" else 1
-    gain = sign * (goals.value(step, found) - goals.value(step, best))
+    gain = goals.sign(step) * (goals.value(step, found) - goals.value(step, best))
     if gain:
         return gain > 0
     model, k = goals.model, goals.k
@@ -179,7 +177,7 @@ def step_by_patterns(ctx: StageContext, goals: StepGoals, engine: StepEngine, ho
     proves the best plan optimal, and the bound. (Handing an unmet bound to CP-SAT as a constraint cost more
     proofs than it gave: 16 nodes at 10 s resolved 12 of 24 with it, 16 without.)"""
     result = pattern_search(goals, holds, step, best, ctx, ctx.budget.slice(seconds * PATTERN_SHARE))
-    sign = 1 if step.kind == "place" else -1  # larger is better
+    sign = goals.sign(step)
     if result.counts is not None:
         found = least_disruptive_nodes(goals.k, result.counts, True)
         if sign * goals.value(step, found) > sign * goals.value(step, best):
