@@ -18,7 +18,12 @@ from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
 from orkit.solvers import pods_patterns
-from orkit.solvers.exact.knapsack_kernels import bounded_knapsack, compile_seconds, knapsack_contents_above
+from orkit.solvers.exact.knapsack_kernels import (
+    bounded_knapsack,
+    compile_seconds,
+    knapsack_contents_above,
+    surrogate_multipliers,
+)
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
@@ -394,12 +399,17 @@ def test_pricing_knapsack_matches_enumeration(seed):
     above, complete = knapsack_contents_above(value, count, weight, capacity, floor, 10**6, 10**6)
     assert complete and sorted(map(tuple, above)) == sorted(x for x in contents if value @ np.array(x) >= floor)
     assert not knapsack_contents_above(value, count, weight, capacity, floor, len(above) - 1, 10**6)[1]
-    x, found, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 10**6)
+    own = np.zeros(0)  # the kernel picks the bound's resource weights itself
+    x, found, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 10**6, own)
     assert (x @ weight <= capacity).all() and (0 <= x).all() and (x <= count).all()
     assert found == pytest.approx(value @ x) and found == pytest.approx(best) and upper == found
-    _, floor_kept, _ = bounded_knapsack(value, count, weight, capacity, best + 1, 10**6)
+    # weights shared from another knapsack (any non-negative ones) only change the search's length
+    shared = rng.uniform(0.0, 1.0, resources)
+    assert bounded_knapsack(value, count, weight, capacity, 0.0, 10**6, shared)[1] == pytest.approx(best)
+    assert surrogate_multipliers(value, count, weight, capacity).shape == (resources,)
+    _, floor_kept, _ = bounded_knapsack(value, count, weight, capacity, best + 1, 10**6, own)
     assert floor_kept == best + 1  # nothing beats the floor: reported as the floor itself
-    x, cut_short, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 2)
+    x, cut_short, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 2, own)
     assert (x @ weight <= capacity).all() and cut_short <= best + 1e-9
     assert upper >= best - 1e-9  # a search cut short still bounds the optimum from above
     assert upper > cut_short or cut_short == pytest.approx(best)  # and claims optimality only when it has it
