@@ -20,9 +20,9 @@ from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleratio
 from orkit.solvers import pods_patterns
 from orkit.solvers.exact.knapsack_kernels import (
     bounded_knapsack,
+    bounded_knapsacks,
     compile_seconds,
     knapsack_contents_above,
-    surrogate_multipliers,
 )
 from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_schedule
 from orkit.solvers.heuristics.pods import move_repairs
@@ -406,7 +406,13 @@ def test_pricing_knapsack_matches_enumeration(seed):
     # weights shared from another knapsack (any non-negative ones) only change the search's length
     shared = rng.uniform(0.0, 1.0, resources)
     assert bounded_knapsack(value, count, weight, capacity, 0.0, 10**6, shared)[1] == pytest.approx(best)
-    assert surrogate_multipliers(value, count, weight, capacity).shape == (resources,)
+    # several knapsacks in one call, over the items worth something with a positive count in each row
+    counts = np.stack([count, rng.integers(0, 3, items)])
+    capacities = np.stack([capacity, rng.integers(10, 100, resources)])
+    xs, values, uppers = bounded_knapsacks(value, counts, weight, capacities, np.zeros(2), 10**6, 0.0)
+    for x, got, top, row_count, row_capacity in zip(xs, values, uppers, counts, capacities):
+        assert (x <= row_count).all() and (x @ weight <= row_capacity).all() and got == pytest.approx(value @ x)
+        assert got == top == pytest.approx(bounded_knapsack(value, row_count, weight, row_capacity, 0.0, 10**6, own)[1])
     _, floor_kept, _ = bounded_knapsack(value, count, weight, capacity, best + 1, 10**6, own)
     assert floor_kept == best + 1  # nothing beats the floor: reported as the floor itself
     x, cut_short, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 2, own)
