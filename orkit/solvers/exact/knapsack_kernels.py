@@ -267,7 +267,7 @@ def compile_seconds() -> float:
     if not _COMPILE_SECONDS:
         started = time.perf_counter()
         one, ones = np.ones(1), np.ones(1, np.int64)
-        bounded_knapsack(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, np.zeros(0))
+        bounded_knapsacks(one, ones[None], np.ones((1, 1), np.int64), ones[None], np.zeros(1), 1, 0.0)
         knapsack_contents_above(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, 1)
         _COMPILE_SECONDS.append(time.perf_counter() - started)
     return _COMPILE_SECONDS[0]
