@@ -10,6 +10,7 @@ far, so no step ends worse than the incumbent it started from.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,12 +102,25 @@ class CPSATSteps:
     name = "CP-SAT"
 
     def __init__(self, model: Cluster, ctx: StageContext, k: PodClasses, goals: StepGoals):
-        self.model, self.ctx, self.goals = model, ctx, goals
-        self.tm = build(model, k)
+        self.model, self.ctx, self.k, self.goals = model, ctx, k, goals
+        self.built: TierModel | None = None
+        self.holds: list[tuple[Step, int]] = []
+
+    @property
+    def tm(self) -> TierModel:
+        """The model, built with every hold so far at the first search: steps the pattern search
+        proves never need it (building took 0.12 s of a 1 s window on 32 nodes with 256 pods)."""
+        if self.built is None:
+            self.built = build(self.model, self.k)
+            for step, value in self.holds:
+                self._add_hold(step, value)
+        return self.built
 
     def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
         # (One weighted solve of several steps was tried: no more proofs, fewer pods placed at the limit.)
+        started = time.perf_counter()
         tm = self.tm
+        seconds -= time.perf_counter() - started  # a first search builds the model in its own time
         tm.cp.clear_objective()
         (tm.cp.minimize if step.kind == "disrupt" else tm.cp.maximize)(expression(self.goals, tm, step))
         tm.hint(best)
@@ -118,8 +132,13 @@ class CPSATSteps:
         return found, code == cp_model.OPTIMAL
 
     def hold(self, step: Step, value: int) -> None:
-        expr = expression(self.goals, self.tm, step)
-        self.tm.cp.add(expr <= value if step.kind == "disrupt" else expr >= value)
+        self.holds.append((step, value))
+        if self.built is not None:
+            self._add_hold(step, value)
+
+    def _add_hold(self, step: Step, value: int) -> None:
+        expr = expression(self.goals, self.built, step)
+        self.built.cp.add(expr <= value if step.kind == "disrupt" else expr >= value)
 
 
 def solve(model: Cluster, ctx: StageContext) -> Outcome:
