@@ -18,6 +18,7 @@ from orkit.formats.kube import parse_quantity, read_manifest
 from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
 from orkit.solvers import pods_patterns
+from orkit.solvers.cpsat.pods import CPSATSteps
 from orkit.solvers.exact.knapsack_kernels import (
     bounded_knapsack,
     bounded_knapsacks,
@@ -597,3 +598,18 @@ def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
     ctx = StageContext(budget=Budget(10), workers=1)
     found = pattern_search(goals, [], place, best, ctx, ctx.budget)
     assert found.bound == 31 and found.iterations == 0  # no column generation needed
+
+
+def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
+    # r (7 cpu) fits only after p or q moves over: least disruption alone is 0 with r pending, but
+    # with the place step held at all 3 pods (recorded before the lazy build) it is one move, 2
+    nodes = (Node("a", {"cpu": 10}), Node("b", {"cpu": 10}))
+    pods = (Pod("p", {"cpu": 4}, 1, "a"), Pod("q", {"cpu": 4}, 1, "b"), Pod("r", {"cpu": 7}, 1))
+    model = Cluster(nodes, pods)
+    k = group(model, model.protected)
+    goals = StepGoals(model, k)
+    engine = CPSATSteps(model, StageContext(budget=Budget(10), workers=1), k, goals)
+    engine.hold(Step(0, "place"), 3)
+    assert engine.built is None
+    found, proven = engine.optimise(Step(0, "disrupt"), k.counts(model.valid_current_plan(), model.n_nodes), 5.0)
+    assert proven and goals.value(Step(0, "place"), found) == 3 and goals.value(Step(0, "disrupt"), found) == 2
