@@ -613,3 +613,18 @@ def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
     assert engine.built is None
     found, proven = engine.optimise(Step(0, "disrupt"), k.counts(model.valid_current_plan(), model.n_nodes), 5.0)
     assert proven and goals.value(Step(0, "place"), found) == 3 and goals.value(Step(0, "disrupt"), found) == 2
+
+
+def test_pattern_master_reads_a_whole_number_lp_optimum_as_the_plan():
+    # a disrupt step's node kinds are nodes with the same running pods, so the current plan gives one
+    # content per kind; with only those the LP optimum is that plan, and must read back as exactly it
+    model = generate(8, 32, 2, 0.95, 0)
+    k = group(model, model.protected & (model.current >= 0))
+    master = pods_patterns.PatternMaster(StepGoals(model, k), [], Step(0, "disrupt"))
+    start = k.counts(model.valid_current_plan(), model.n_nodes)
+    for i, nodes in enumerate(master.kinds.nodes):
+        for content in np.unique(start[:, nodes].T, axis=0):
+            master.add(pods_patterns.Pattern(i, content, np.minimum(content, master.kinds.stay_top[:, i])))
+    assert len(master.patterns) == len(master.kinds) and master.solve_lp() is not None
+    uses = master.integral_uses()
+    assert uses is not None and (master.plan(uses) == start).all()

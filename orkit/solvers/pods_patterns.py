@@ -231,6 +231,13 @@ class PatternMaster:
             return None
         return h.getInfo().objective_function_value + self.constant, np.asarray(h.getSolution().row_dual)
 
+    def integral_uses(self) -> np.ndarray | None:
+        """Nodes taking each pattern in the last LP solution when all are whole numbers (a plan), else None.
+        On a 32-node disrupt step the LP optimum was such a plan, which CP-SAT's master MIP missed in 0.2 s."""
+        values = np.asarray(self.h.getSolution().col_value)[self.k.n:]
+        whole = np.rint(values)
+        return whole.astype(np.int64) if len(values) and np.abs(values - whole).max() < TOLERANCE else None
+
     def prices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(u, w, mu) at row duals y: a pattern's reduced cost is u*content + w*stays - mu[node]."""
         C = self.k.n
@@ -377,6 +384,9 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             break
     lower = round_up(bound) if bound > -math.inf else -top if master.place else 0
     counts, enumerated, uses = None, 0, np.array(start)
+    if lower < target and master.solve_lp() is not None and (whole := master.integral_uses()) is not None:
+        uses, counts = whole, master.plan(whole)  # the LP optimum is already a plan: the MIP starts from it
+        target = min(target, sign * goals.value(step, counts))
     window: list[Pattern] | None = None
     while lower < target and not budget.should_stop():
         # The first MIP is over the patterns column generation found (a good plan, fast); each later one
