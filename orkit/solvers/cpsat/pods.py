@@ -104,7 +104,7 @@ class CPSATSteps:
     def __init__(self, model: Cluster, ctx: StageContext, k: PodClasses, goals: StepGoals):
         self.model, self.ctx, self.k, self.goals = model, ctx, k, goals
         self.built: TierModel | None = None
-        self.holds: list[tuple[Step, int]] = []
+        self.holds: list[tuple[Step, int]] = []  # until the model is built
 
     @property
     def tm(self) -> TierModel:
@@ -114,6 +114,7 @@ class CPSATSteps:
             self.built = build(self.model, self.k)
             for step, value in self.holds:
                 self._add_hold(step, value)
+            self.holds.clear()
         return self.built
 
     def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
@@ -132,8 +133,9 @@ class CPSATSteps:
         return found, code == cp_model.OPTIMAL
 
     def hold(self, step: Step, value: int) -> None:
-        self.holds.append((step, value))
-        if self.built is not None:
+        if self.built is None:
+            self.holds.append((step, value))
+        else:
             self._add_hold(step, value)
 
     def _add_hold(self, step: Step, value: int) -> None:
