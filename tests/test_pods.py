@@ -457,7 +457,7 @@ class UnprovenSecondStep:
     def __init__(self):
         self.calls = 0
 
-    def optimise(self, step, best, seconds):
+    def optimise(self, step, best, seconds, target=None):
         self.calls += 1
         return best, self.calls != 2
 
@@ -473,7 +473,7 @@ class FixedPlan:
     def __init__(self, counts):
         self.plan = counts
 
-    def optimise(self, step, best, seconds):
+    def optimise(self, step, best, seconds, target=None):
         return self.plan.copy(), False
 
     def hold(self, step, value):
@@ -613,6 +613,25 @@ def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
     assert engine.built is None
     found, proven = engine.optimise(Step(0, "disrupt"), k.counts(model.valid_current_plan(), model.n_nodes), 5.0)
     assert proven and goals.value(Step(0, "place"), found) == 3 and goals.value(Step(0, "disrupt"), found) == 2
+
+
+def test_cpsat_engine_decides_a_target_and_switches_the_decision_off_after():
+    # same cluster: all 3 pods fit once p or q moves (disruption 2). Reaching 3 placed is a plan; with
+    # that held, no plan disrupts 0, and a later search must not still carry that decision's constraint
+    nodes = (Node("a", {"cpu": 10}), Node("b", {"cpu": 10}))
+    pods = (Pod("p", {"cpu": 4}, 1, "a"), Pod("q", {"cpu": 4}, 1, "b"), Pod("r", {"cpu": 7}, 1))
+    model = Cluster(nodes, pods)
+    k = group(model, model.protected)
+    goals = StepGoals(model, k)
+    engine = CPSATSteps(model, StageContext(budget=Budget(10), workers=1), k, goals)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    current = k.counts(model.valid_current_plan(), model.n_nodes)
+    found, proven = engine.optimise(place, current, 5.0, target=3)
+    assert proven and goals.value(place, found) == 3
+    engine.hold(place, 3)
+    assert engine.optimise(disrupt, found, 5.0, target=0) == (None, True)
+    best, proven = engine.optimise(disrupt, found, 5.0)
+    assert proven and goals.value(disrupt, best) == 2
 
 
 def test_pattern_master_reads_a_whole_number_lp_optimum_as_the_plan():

@@ -15,7 +15,7 @@ from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
 from orkit.solvers.pods_classes import PodClasses, group, least_disruptive_nodes
 from orkit.solvers.pods_goals import Step, StepGoals, score_bound
-from orkit.solvers.pods_patterns import pattern_search
+from orkit.solvers.pods_patterns import pattern_search, value_granule
 
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
 PATTERN_SHARE = 0.75  # of a step's time, for the pattern bound and plan before the search (0.25/0.5/0.75/0.9
@@ -50,8 +50,11 @@ class StepEngine(Protocol):
 
     name: str
 
-    def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
-        """(class counts found or None, proven optimal), hinted / warm-started with `best`."""
+    def optimise(self, step: Step, best: np.ndarray, seconds: float,
+                 target: int | None = None) -> tuple[np.ndarray | None, bool]:
+        """(class counts found or None, proven optimal), hinted / warm-started with `best`. `target`,
+        when given, is the only value better than `best`'s that a plan can have (a bound says so):
+        reaching it, or showing no plan does, proves the step."""
 
     def hold(self, step: Step, value: int) -> None:
         """Keep the step's expression at `value` or better in every later step."""
@@ -133,8 +136,10 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
                 best, proven, bound = step_by_patterns(ctx, goals, engine, holds, step, best,
                                                        ctx.budget.remaining() * share)
             if not proven and not ctx.budget.should_stop():  # a solver started after Ctrl-C would miss it
+                target = bound if bound is not None and best is not None and \
+                    goals.sign(step) * (bound - goals.value(step, best)) == value_granule(goals, holds, step) else None
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
-                                           ctx.budget.remaining() * share)
+                                           ctx.budget.remaining() * share, target)
             if best is None:
                 return StepsRun(None, False, solves, bounds)
             ctx.progress(model.score(k.assignment(model, best)), None)
@@ -150,9 +155,10 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
 
 
 def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, step: Step,
-                best: np.ndarray | None, hint: np.ndarray | None, seconds: float) -> tuple[np.ndarray | None, bool]:
+                best: np.ndarray | None, hint: np.ndarray | None, seconds: float,
+                target: int | None = None) -> tuple[np.ndarray | None, bool]:
     """The engine's solve of one step: (the better of its plan and `best`, proven optimal)."""
-    found, proven = engine.optimise(step, best if best is not None else hint, seconds)
+    found, proven = engine.optimise(step, best if best is not None else hint, seconds, target)
     if found is not None:
         found = least_disruptive_nodes(goals.k, found, model.objective is PodObjective.LEXICOGRAPHIC)
     if found is not None and (best is None or replaces(goals, step, found, best)):

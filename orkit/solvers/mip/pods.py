@@ -101,7 +101,8 @@ class HighsSteps:
             if self.h.setOptionValue(key, value) == _highs().HighsStatus.kError:
                 raise BackendError(f"HiGHS rejected option {key}={value!r}")
 
-    def optimise(self, step: Step, best: np.ndarray, seconds: float) -> tuple[np.ndarray | None, bool]:
+    def optimise(self, step: Step, best: np.ndarray, seconds: float,
+                 target: int | None = None) -> tuple[np.ndarray | None, bool]:
         highspy, h = _highs(), self.h
         cost, _ = self.columns.objective(self.goals, step)
         sign = 1.0 if step.kind == "disrupt" else -1.0  # HiGHS minimises
