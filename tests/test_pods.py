@@ -29,7 +29,7 @@ from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_sche
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
 from orkit.solvers.pods_classes import group, least_disruptive_nodes
-from orkit.solvers.pods_fill import ceiling_out_of_reach
+from orkit.solvers.pods_fill import ceiling_out_of_reach, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals, score_bound
 from orkit.solvers.pods_patterns import pattern_search
 from orkit.solvers.pods_steps import run_steps
@@ -598,6 +598,25 @@ def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
     ctx = StageContext(budget=Budget(10), workers=1)
     found = pattern_search(goals, [], place, best, ctx, ctx.budget)
     assert found.bound == 31 and found.iterations == 0  # no column generation needed
+
+
+def test_most_placed_by_totals_is_the_largest_set_of_pods_within_the_total_free_capacity():
+    # brute force over every set of pods on small over-subscribed clusters (both resources short in most)
+    rng = np.random.default_rng(7)
+    joint = 0
+    for trial in range(150):
+        nodes = tuple(Node(f"n{i}", {"cpu": int(rng.integers(5, 20)), "memory": int(rng.integers(5, 20))})
+                      for i in range(int(rng.integers(1, 4))))
+        pods = tuple(Pod(f"p{i}", {"cpu": int(rng.integers(1, 10)), "memory": int(rng.integers(1, 10))}, 1)
+                     for i in range(int(rng.integers(2, 9))))
+        k = group(Cluster(nodes, pods), np.zeros(len(pods), bool))
+        free = np.maximum(k.free, 0).sum(axis=0)
+        requests = np.repeat(k.demand, k.size, axis=0)
+        joint += bool((requests.sum(axis=0) > free)[:2].all())
+        fitting = max(r for r in range(len(requests) + 1) for chosen in itertools.combinations(requests, r)
+                      if (np.sum(chosen, axis=0) <= free).all())
+        assert most_placed_by_totals(k, np.arange(k.n)) == fitting
+    assert joint >= 30  # the two-resource DP was exercised
 
 
 def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():

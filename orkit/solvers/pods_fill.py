@@ -1,4 +1,11 @@
-"""Whether a place step can reach its ceiling, from how full every node would have to be.
+"""How many pods a place step can place at most, from the cluster's total free capacity, and
+whether it can reach its ceiling, from how full every node would have to be.
+
+When the step's pods ask for more than the total free capacity, the pods left out must together
+cover the excess in every resource at once. The fewest whole pods that do is a bound the pattern
+LP only reaches late (it may leave out fractions of the largest pods): on 32 nodes x 256 pods at
+util 1.05 it is 248-249 placed where the LP stood at 253-255 after its 0.4 s.
+
 
 Placing every pod of the step leaves a total slack S per resource (free capacity less the step's
 pods' requests), so every node must be filled to within S of its free capacity in every resource
@@ -15,7 +22,51 @@ import numpy as np
 
 from orkit.solvers.pods_classes import PodClasses
 
+COVER_COLUMNS = 2_000  # the excess of the DP's first resource is counted in at most this many steps
+COVER_WORK = 50_000_000  # DP cells updated at most (pods x pods left out x columns; 32 x 256 pods: about 8M)
 HALF_LIMIT = 200_000  # sums per half at most (up to 0.2 s where it gives up on 16 x 8 pods); beyond, no claim
+
+
+def most_placed_by_totals(k: PodClasses, classes: np.ndarray) -> int:
+    """The most pods of `classes` (indices into k) that fit the total free capacity: all of them
+    less the fewest whole pods whose requests cover the excess in every resource. Exact over the
+    two resources with the largest relative excess (a DP on pods left out), and a bound for more."""
+    size, demand = k.size[classes], k.demand[classes]
+    excess = size @ demand - np.maximum(k.free, 0).sum(axis=0)
+    total = int(size.sum())
+    over = np.flatnonzero(excess > 0)
+    if len(over) == 0:
+        return total
+    pods = np.repeat(demand, size, axis=0)
+    fewest = max(_fewest_covering(pods[:, r], int(excess[r])) for r in over)  # each resource alone
+    if len(over) == 1:
+        return total - fewest
+    a, b = over[np.argsort(-excess[over] / pods[:, over].sum(axis=0))[:2]]
+    return total - max(fewest, _fewest_covering_both(pods[:, a], int(excess[a]), pods[:, b], int(excess[b])))
+
+
+def _fewest_covering(requests: np.ndarray, excess: int) -> int:
+    """The fewest pods whose requests sum to at least `excess` (the largest ones)."""
+    return int(np.searchsorted(np.cumsum(np.sort(requests)[::-1]), excess)) + 1
+
+
+def _fewest_covering_both(a: np.ndarray, excess_a: int, b: np.ndarray, excess_b: int) -> int:
+    """The fewest pods covering both excesses: a DP over the pods of the most b-request per number
+    of pods and a-request reached (a counted in steps of `unit`, rounded up, so never too few)."""
+    order = np.argsort(-(a / excess_a + b / excess_b))  # greedily, the pods covering most of both
+    most = int(np.argmax((np.cumsum(a[order]) >= excess_a) & (np.cumsum(b[order]) >= excess_b))) + 1
+    unit = max(1, excess_a // COVER_COLUMNS)
+    if len(a) * most * (excess_a // unit) > COVER_WORK:
+        return 0  # no claim beyond each resource's own count
+    steps, goal = -(-a // unit), -(-excess_a // unit)
+    best = np.full((most + 1, goal + 1), -(2 ** 62), np.int64)  # [pods taken, a reached (capped)] -> most b
+    best[0, 0] = 0
+    for d, v in zip(np.minimum(steps, goal).tolist(), b.tolist()):
+        before = best[:-1].copy()
+        if d < goal:
+            np.maximum(best[1:, d:goal], before[:, :goal - d] + v, out=best[1:, d:goal])
+        np.maximum(best[1:, goal], before[:, goal - d:].max(axis=1) + v, out=best[1:, goal])
+    return int(np.argmax(best[:, goal] >= excess_b))
 
 
 def ceiling_out_of_reach(k: PodClasses, classes: np.ndarray, nodes: np.ndarray) -> bool:

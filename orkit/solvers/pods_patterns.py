@@ -31,7 +31,7 @@ from orkit.solvers.cpsat.common import configure_run, solve_until_stopped
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsacks, knapsack_contents_above
 from orkit.solvers.mip.common import _highs
 from orkit.solvers.pods_classes import PodClasses
-from orkit.solvers.pods_fill import ceiling_out_of_reach
+from orkit.solvers.pods_fill import ceiling_out_of_reach, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals
 
 MIP_SHARE = 0.3  # of the budget kept for the restricted master MIP
@@ -335,9 +335,11 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     kinds = master.kinds
     top = goals.ceiling(step)  # a place step's own bound: every placeable pod of the step placed
     members = goals.members(step)
-    if step.kind == "place" and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
-            and ceiling_out_of_reach(goals.k, members, kinds.first):
-        top -= 1
+    if step.kind == "place":
+        top = min(top, most_placed_by_totals(goals.k, members))
+        if goals.value(step, best) < top == int(goals.k.size[members].sum()) \
+                and ceiling_out_of_reach(goals.k, members, kinds.first):
+            top -= 1
         if goals.value(step, best) >= top:
             return PatternResult(top, None, 0, True)
     start = []  # nodes taking each starting pattern
