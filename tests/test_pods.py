@@ -604,7 +604,7 @@ def test_most_placed_by_totals_is_the_largest_set_of_pods_within_the_total_free_
     # brute force over every set of pods on small over-subscribed clusters (both resources short in most)
     rng = np.random.default_rng(7)
     joint = 0
-    for trial in range(150):
+    for _ in range(150):
         nodes = tuple(Node(f"n{i}", {"cpu": int(rng.integers(5, 20)), "memory": int(rng.integers(5, 20))})
                       for i in range(int(rng.integers(1, 4))))
         pods = tuple(Pod(f"p{i}", {"cpu": int(rng.integers(1, 10)), "memory": int(rng.integers(1, 10))}, 1)

@@ -6,7 +6,6 @@ cover the excess in every resource at once. The fewest whole pods that do is a b
 LP only reaches late (it may leave out fractions of the largest pods): on 32 nodes x 256 pods at
 util 1.05 it is 248-249 placed where the LP stood at 253-255 after its 0.4 s.
 
-
 Placing every pod of the step leaves a total slack S per resource (free capacity less the step's
 pods' requests), so every node must be filled to within S of its free capacity in every resource
 at once. On a cluster sized to utilisation 1.0, S is a few bytes of memory: the node contents that

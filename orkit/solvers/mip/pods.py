@@ -103,6 +103,7 @@ class HighsSteps:
 
     def optimise(self, step: Step, best: np.ndarray, seconds: float,
                  target: int | None = None) -> tuple[np.ndarray | None, bool]:
+        # `target` is not used: a HiGHS decision (no objective) was not measured, so HiGHS optimises
         highspy, h = _highs(), self.h
         cost, _ = self.columns.objective(self.goals, step)
         sign = 1.0 if step.kind == "disrupt" else -1.0  # HiGHS minimises
