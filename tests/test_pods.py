@@ -619,15 +619,22 @@ def test_most_placed_by_totals_is_the_largest_set_of_pods_within_the_total_free_
     assert joint >= 30  # the two-resource DP was exercised
 
 
-def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
-    # r (7 cpu) fits only after p or q moves over: least disruption alone is 0 with r pending, but
-    # with the place step held at all 3 pods (recorded before the lazy build) it is one move, 2
+def one_move_cluster():
+    """r (7 cpu) fits only after p or q (4 each, on nodes a and b of 10) moves over: (model, classes,
+    goals, a CP-SAT step engine not built yet)."""
     nodes = (Node("a", {"cpu": 10}), Node("b", {"cpu": 10}))
     pods = (Pod("p", {"cpu": 4}, 1, "a"), Pod("q", {"cpu": 4}, 1, "b"), Pod("r", {"cpu": 7}, 1))
     model = Cluster(nodes, pods)
     k = group(model, model.protected)
     goals = StepGoals(model, k)
     engine = CPSATSteps(model, StageContext(budget=Budget(10), workers=1), k, goals)
+    return model, k, goals, engine
+
+
+def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
+    # r (7 cpu) fits only after p or q moves over: least disruption alone is 0 with r pending, but
+    # with the place step held at all 3 pods (recorded before the lazy build) it is one move, 2
+    model, k, goals, engine = one_move_cluster()
     engine.hold(Step(0, "place"), 3)
     assert engine.built is None
     found, proven = engine.optimise(Step(0, "disrupt"), k.counts(model.valid_current_plan(), model.n_nodes), 5.0)
@@ -635,14 +642,9 @@ def test_cpsat_engine_keeps_holds_given_before_its_model_is_built():
 
 
 def test_cpsat_engine_decides_a_target_and_switches_the_decision_off_after():
-    # same cluster: all 3 pods fit once p or q moves (disruption 2). Reaching 3 placed is a plan; with
+    # all 3 pods fit once p or q moves (disruption 2). Reaching 3 placed is a plan; with
     # that held, no plan disrupts 0, and a later search must not still carry that decision's constraint
-    nodes = (Node("a", {"cpu": 10}), Node("b", {"cpu": 10}))
-    pods = (Pod("p", {"cpu": 4}, 1, "a"), Pod("q", {"cpu": 4}, 1, "b"), Pod("r", {"cpu": 7}, 1))
-    model = Cluster(nodes, pods)
-    k = group(model, model.protected)
-    goals = StepGoals(model, k)
-    engine = CPSATSteps(model, StageContext(budget=Budget(10), workers=1), k, goals)
+    model, k, goals, engine = one_move_cluster()
     place, disrupt = Step(0, "place"), Step(0, "disrupt")
     current = k.counts(model.valid_current_plan(), model.n_nodes)
     found, proven = engine.optimise(place, current, 5.0, target=3)
