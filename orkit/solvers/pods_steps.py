@@ -13,6 +13,7 @@ import numpy as np
 from orkit.core.backend import Outcome, StageContext
 from orkit.core.result import Status, Stop
 from orkit.models.pods import Cluster, PodObjective
+from orkit.solvers.exact.knapsack_kernels import kernels_ready
 from orkit.solvers.pods_classes import PodClasses, group, least_disruptive_nodes
 from orkit.solvers.pods_goals import Step, StepGoals, score_bound
 from orkit.solvers.pods_patterns import pattern_search, value_granule
@@ -20,6 +21,7 @@ from orkit.solvers.pods_patterns import pattern_search, value_granule
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
 PATTERN_SHARE = 0.75  # of a step's time, for the pattern bound and plan before the search (0.25/0.5/0.75/0.9
 # resolved 80/89/91/90 of 135 scenarios at 1 s, 8-32 nodes)
+KERNEL_WAIT_SHARE = 0.1  # of a solve's time, waited for the pricing kernels to load (about 0.5 s from the cache)
 BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
 
 
@@ -85,7 +87,8 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
         engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))  # settled: every placeable pod placed
     run = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes))
     reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
-              f"incumbent, {run.solves} solve(s)" + ("" if run.proven_all else "; not every tier proven"))
+              f"incumbent, {run.solves} solve(s)" + ("" if run.proven_all else "; not every tier proven")
+              + ("" if run.kernels_loaded else "; pattern search skipped while its kernels load"))
     return steps_outcome(model, ctx, goals, run, reason)
 
 
@@ -106,6 +109,7 @@ class StepsRun:
     proven_all: bool
     solves: int
     bounds: list[tuple[Step, int]]
+    kernels_loaded: bool = True  # False: the pattern search was skipped, its kernels still loading
 
 
 def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, steps: list[Step],
@@ -118,6 +122,9 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
     A bound counts only while every step before it is proven: later steps are optimised under
     holds that may be worse than the optimum's."""
     k = goals.k
+    patterns = patterns and any(step.kind != "weighted" for step in steps)
+    loaded = not patterns or kernels_ready(ctx.budget.remaining() * KERNEL_WAIT_SHARE)
+    patterns &= loaded
     proven_all, solves, floor = True, 0, 0
     holds: list[tuple[Step, int]] = []
     bounds: list[tuple[Step, int]] = []
@@ -141,7 +148,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
                                            ctx.budget.remaining() * share, target)
             if best is None:
-                return StepsRun(None, False, solves, bounds)
+                return StepsRun(None, False, solves, bounds, loaded)
             ctx.progress(model.score(k.assignment(model, best)), None)
         value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
         if proven_all and (proven or bound is not None):
@@ -151,7 +158,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
         holds.append((step, value))
         if step.kind == "disrupt":
             floor = value
-    return StepsRun(best, proven_all, solves, bounds)
+    return StepsRun(best, proven_all, solves, bounds, loaded)
 
 
 def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, step: Step,
