@@ -85,10 +85,12 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
     steps = tier_steps(model, settled)
     for t in range(settled if model.objective is PodObjective.LEXICOGRAPHIC else 0):
         engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))  # settled: every placeable pod placed
-    run = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes))
+    patterns = any(step.kind != "weighted" for step in steps)
+    loaded = not patterns or kernels_ready(ctx.budget.remaining() * KERNEL_WAIT_SHARE)
+    run = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes), patterns=patterns and loaded)
     reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
               f"incumbent, {run.solves} solve(s)" + ("" if run.proven_all else "; not every tier proven")
-              + ("" if run.kernels_loaded else "; pattern search skipped while its kernels load"))
+              + ("" if loaded else "; pattern search skipped while its kernels load"))
     return steps_outcome(model, ctx, goals, run, reason)
 
 
@@ -109,7 +111,6 @@ class StepsRun:
     proven_all: bool
     solves: int
     bounds: list[tuple[Step, int]]
-    kernels_loaded: bool = True  # False: the pattern search was skipped, its kernels still loading
 
 
 def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, steps: list[Step],
@@ -122,9 +123,6 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
     A bound counts only while every step before it is proven: later steps are optimised under
     holds that may be worse than the optimum's."""
     k = goals.k
-    patterns = patterns and any(step.kind != "weighted" for step in steps)
-    loaded = not patterns or kernels_ready(ctx.budget.remaining() * KERNEL_WAIT_SHARE)
-    patterns &= loaded
     proven_all, solves, floor = True, 0, 0
     holds: list[tuple[Step, int]] = []
     bounds: list[tuple[Step, int]] = []
@@ -148,7 +146,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
                 best, proven = search_step(model, ctx, goals, engine, step, best, hint,
                                            ctx.budget.remaining() * share, target)
             if best is None:
-                return StepsRun(None, False, solves, bounds, loaded)
+                return StepsRun(None, False, solves, bounds)
             ctx.progress(model.score(k.assignment(model, best)), None)
         value = goals.value(step, best)  # held at the best plan's value: its optimum when proven
         if proven_all and (proven or bound is not None):
@@ -158,7 +156,7 @@ def run_steps(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepE
         holds.append((step, value))
         if step.kind == "disrupt":
             floor = value
-    return StepsRun(best, proven_all, solves, bounds, loaded)
+    return StepsRun(best, proven_all, solves, bounds)
 
 
 def search_step(model: Cluster, ctx: StageContext, goals: StepGoals, engine: StepEngine, step: Step,

@@ -261,7 +261,6 @@ def knapsack_contents_above(value: np.ndarray, count: np.ndarray, weight: np.nda
 
 _COMPILE_SECONDS: list[float] = []
 _LOADED = threading.Event()
-_LOADING: list[threading.Thread] = []
 
 
 def compile_seconds() -> float:
@@ -282,7 +281,9 @@ def kernels_ready(wait: float) -> bool:
     starts loading them in a background thread. A first call inside a solve cannot be interrupted,
     and took 0.5-0.7 s from the disk cache and about 20 s on a fresh install (a 1.5 s pod solve ran
     18 s), so a solve uses them only once they are ready."""
-    if not _LOADED.is_set() and not _LOADING:
-        _LOADING.append(threading.Thread(target=compile_seconds, name="orkit-knapsack-kernels", daemon=True))
-        _LOADING[0].start()
+    if not _LOADED.is_set() and _LOADER.ident is None:  # not started yet
+        _LOADER.start()
     return _LOADED.wait(max(wait, 0.0))
+
+
+_LOADER = threading.Thread(target=compile_seconds, name="orkit-knapsack-kernels", daemon=True)
