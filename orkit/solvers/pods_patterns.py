@@ -291,6 +291,8 @@ class PatternMaster:
         cp.minimize(cp_model.LinearExpr.weighted_sum(x, cost.tolist()))
         solver = cp_model.CpSolver()
         configure_run(solver, ctx, seconds)  # not the user's parameters: they may be another backend's
+        solver.parameters.cp_model_presolve = False  # on a 183-pattern master (32 nodes), presolve and probing
+        solver.parameters.cp_model_probing_level = 0  # took 0.55 of the 0.58 s to its optimum; 0.04 s without
         code = solve_until_stopped(solver, cp, ctx)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False, math.nan
