@@ -417,6 +417,12 @@ def test_pricing_knapsack_matches_enumeration(seed):
     for x, got, top, row_count, row_capacity in zip(xs, values, uppers, counts, capacities):
         assert (x <= row_count).all() and (x @ weight <= row_capacity).all() and got == pytest.approx(value @ x)
         assert got == top == pytest.approx(bounded_knapsack(value, row_count, weight, row_capacity, 0.0, 10**6, own)[1])
+    # split over threads, the same answers as in one thread (the first row's weights serve all rows)
+    counts = rng.integers(0, 3, (20, items))
+    capacities = rng.integers(10, 100, (20, resources))
+    alone, split = (bounded_knapsacks(value, counts, weight, capacities, np.zeros(20), 10**6, 0.0, workers)
+                    for workers in (1, 2))
+    assert all((a == b).all() for a, b in zip(alone, split))
     _, floor_kept, _ = bounded_knapsack(value, count, weight, capacity, best + 1, 10**6, own)
     assert floor_kept == best + 1  # nothing beats the floor: reported as the floor itself
     x, cut_short, upper = bounded_knapsack(value, count, weight, capacity, 0.0, 2, own)

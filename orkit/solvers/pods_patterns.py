@@ -86,8 +86,8 @@ class ExactPricer:
     search hits its node limit (0.13 % of 29,000 searches in a test over the
     8-32 node grid), its root bound stands in for the exact value."""
 
-    def __init__(self, k: PodClasses, kinds: NodeKinds):
-        self.k, self.kinds = k, kinds
+    def __init__(self, k: PodClasses, kinds: NodeKinds, workers: int = 1):
+        self.k, self.kinds, self.workers = k, kinds, workers
         self.top = k.count_limits[:, kinds.first]  # [class, kind]
         self.capacity = np.maximum(k.free[kinds.first], 0)
         self.classes = np.concatenate([np.arange(k.n), np.arange(k.n)])  # of the items: stays, then the rest
@@ -126,7 +126,7 @@ class ExactPricer:
         counts = np.array([count for _, count in searches])
         capacities = self.capacity[[group[0] for group in groups]]
         xs, best, upper = bounded_knapsacks(value, counts, self.k.demand[self.classes], capacities, floors,
-                                            self.node_limit, TOLERANCE)
+                                            self.node_limit, TOLERANCE, self.workers)
         self.exact = bool((upper <= best).all())
         n = self.k.n
         contents, kept = xs[:, :n] + xs[:, n:], xs[:, :n]
@@ -350,7 +350,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         for content, used in zip(contents, uses):
             master.add(Pattern(i, content, np.minimum(content, kinds.stay_top[:, i])))
             start.append(used)
-    pricer = ExactPricer(goals.k, kinds)
+    pricer = ExactPricer(goals.k, kinds, ctx.workers)
     sign = -1 if master.place else 1  # the master minimises sign * the step's value
     target = sign * goals.value(step, best)
     granule = value_granule(goals, holds, step)
