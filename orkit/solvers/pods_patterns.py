@@ -87,7 +87,7 @@ class ExactPricer:
     search hits its node limit (0.13 % of 29,000 searches in a test over the
     8-32 node grid), its root bound stands in for the exact value."""
 
-    def __init__(self, k: PodClasses, kinds: NodeKinds, workers: int = 1):
+    def __init__(self, k: PodClasses, kinds: NodeKinds, workers: int):
         self.k, self.kinds, self.workers = k, kinds, workers
         self.top = k.count_limits[:, kinds.first]  # [class, kind]
         self.capacity = np.maximum(k.free[kinds.first], 0)
