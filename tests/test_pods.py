@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from orkit.generators.pods import generate, replica_sets
 from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleration
 from orkit.solvers import pods_patterns
 from orkit.solvers.cpsat.pods import CPSATSteps
+from orkit.solvers.exact import knapsack_kernels
 from orkit.solvers.exact.knapsack_kernels import (
     bounded_knapsack,
     bounded_knapsacks,
@@ -688,3 +690,14 @@ def test_a_solve_does_not_wait_for_pricing_kernels_still_compiling(tmp_path):
          "--time-limit", "1.5", "--workers", "2"], capture_output=True, text=True, env=env, timeout=600)
     assert process.returncode == 0, process.stderr
     assert "pattern search skipped while its kernels load" in process.stdout
+
+
+def test_waiting_for_the_pricing_kernels_ends_at_a_stop_request(monkeypatch):
+    # kernels still loading (an event nobody sets, a loader taken as started): a Ctrl-C during the
+    # wait ends it at once instead of after the load (up to a tenth of the window on a fresh install)
+    monkeypatch.setattr(knapsack_kernels, "_LOADED", threading.Event())
+    monkeypatch.setattr(knapsack_kernels, "_LOADER", threading.current_thread())
+    asked = []
+    assert not knapsack_kernels.kernels_ready(30.0, lambda: asked.append(True) or True)
+    assert asked  # it fails after 30 s when the wait ignores the request
+    assert not knapsack_kernels.kernels_ready(0.0)

@@ -86,7 +86,7 @@ def solve_by_steps(model: Cluster, ctx: StageContext,
     for t in range(settled if model.objective is PodObjective.LEXICOGRAPHIC else 0):
         engine.hold(Step(t, "place"), goals.ceiling(Step(t, "place")))  # settled: every placeable pod placed
     patterns = any(step.kind != "weighted" for step in steps)
-    loaded = not patterns or kernels_ready(ctx.budget.remaining() * KERNEL_WAIT_SHARE)
+    loaded = not patterns or kernels_ready(ctx.budget.remaining() * KERNEL_WAIT_SHARE, ctx.budget.should_stop)
     run = run_steps(model, ctx, goals, engine, steps, k.counts(start, model.n_nodes), patterns=patterns and loaded)
     reason = (f"{engine.name} on {k.n} pod classes over {model.n_nodes} nodes, {settled} tier(s) settled by the "
               f"incumbent, {run.solves} solve(s)" + ("" if run.proven_all else "; not every tier proven")

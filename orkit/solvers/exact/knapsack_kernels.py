@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -28,6 +29,7 @@ EPSILON = 1e-9
 GOLDEN = (5**0.5 - 1) / 2  # golden-section ratio
 MULTIPLIER_STEPS = 20  # narrow the segment to 0.618**20 = 7e-5 of its length
 SPLIT_ROWS = 8  # knapsacks per thread at least: below, one thread does them all
+STOP_POLL = 0.05  # seconds between looks at a stop request while waiting for the kernels to load
 
 
 @njit(cache=True)
@@ -308,14 +310,20 @@ def compile_seconds() -> float:
     return _COMPILE_SECONDS[0]
 
 
-def kernels_ready(wait: float) -> bool:
-    """Whether the kernels are loaded in this process, waiting up to `wait` seconds; the first call
-    starts loading them in a background thread. A first call inside a solve cannot be interrupted,
-    and took 0.5-0.7 s from the disk cache and about 20 s on a fresh install (a 1.5 s pod solve ran
-    18 s), so a solve uses them only once they are ready."""
+def kernels_ready(wait: float, stop: Callable[[], bool] = lambda: False) -> bool:
+    """Whether the kernels are loaded in this process, waiting up to `wait` seconds or until `stop()`
+    (a Ctrl-C); the first call starts loading them in a background thread. A first call inside a
+    solve cannot be interrupted, and took 0.5-0.7 s from the disk cache and about 20 s on a fresh
+    install (a 1.5 s pod solve ran 18 s), so a solve uses them only once they are ready."""
     if not _LOADED.is_set() and _LOADER.ident is None:  # not started yet
         _LOADER.start()
-    return _LOADED.wait(max(wait, 0.0))
+    deadline = time.perf_counter() + max(wait, 0.0)
+    while not _LOADED.is_set():
+        left = deadline - time.perf_counter()
+        if left <= 0 or stop():
+            return False
+        _LOADED.wait(min(left, STOP_POLL))
+    return True
 
 
 _LOADER = threading.Thread(target=compile_seconds, name="orkit-knapsack-kernels", daemon=True)
