@@ -24,6 +24,7 @@ from orkit.models.pods import Cluster, Node, Pod, PodObjective, Taint, Toleratio
 from orkit.solvers import pods_patterns
 from orkit.solvers.cpsat.pods import CPSATSteps
 from orkit.solvers.exact import knapsack_kernels
+from orkit.solvers.exact.bin_completion import FOUND, NONE, fill_within_slack
 from orkit.solvers.exact.knapsack_kernels import (
     bounded_knapsack,
     bounded_knapsacks,
@@ -34,7 +35,7 @@ from orkit.solvers.heuristics.kube_default import DefaultScheduler, default_sche
 from orkit.solvers.heuristics.pods import move_repairs
 from orkit.solvers.heuristics.pods_repack import repack
 from orkit.solvers.pods_classes import group, least_disruptive_nodes
-from orkit.solvers.pods_fill import ceiling_out_of_reach, most_placed_by_totals
+from orkit.solvers.pods_fill import ceiling_out_of_reach, fill_to_ceiling, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals, score_bound
 from orkit.solvers.pods_patterns import pattern_search
 from orkit.solvers.pods_steps import run_steps
@@ -609,6 +610,38 @@ def test_pattern_search_settles_a_place_step_one_below_a_refuted_ceiling():
     ctx = StageContext(budget=Budget(10), workers=1)
     found = pattern_search(goals, [], place, best, ctx, ctx.budget)
     assert found.bound == 31 and found.iterations == 0  # no column generation needed
+
+
+def test_bin_completion_fills_nodes_only_within_the_slack():
+    # pods of 6, 4 and 2 (both resources) on two nodes of 10, at most two of a class on a node
+    demand, capacity, most = np.array([[6, 6], [4, 4], [2, 2]]), np.array([10, 10]), np.full(3, 2)
+    outcome, contents, _ = fill_within_slack(np.array([2, 2, 0]), most, demand, capacity, 2, np.zeros(2), 10**6)
+    assert outcome == FOUND and (contents == [[1, 1, 0], [1, 1, 0]]).all()
+    # 6, 6 and 2 leave 6 unused in all: no packing within a slack of 5, one within 6
+    outcome, _, _ = fill_within_slack(np.array([2, 0, 1]), most, demand, capacity, 2, np.array([5, 6]), 10**6)
+    assert outcome == NONE
+    outcome, _, _ = fill_within_slack(np.array([2, 0, 1]), most, demand, capacity, 2, np.array([6, 6]), 10**6)
+    assert outcome == FOUND
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fill_to_ceiling_agrees_with_brute_force(seed):
+    # identical nodes, tight capacity: a plan it returns places `ceiling` pods and fits; a refutation
+    # holds only when no assignment places that many
+    rng = np.random.default_rng(seed)
+    n_nodes, n_pods = int(rng.integers(2, 4)), int(rng.integers(3, 7))
+    requests = rng.integers(1, 8, (n_pods, 2))
+    capacity = -(-requests.sum(axis=0) // n_nodes) - rng.integers(0, 3, 2)  # utilisation about 1 or more
+    capacity = np.maximum(capacity, requests.max(axis=0))
+    model = small([tuple(int(v) for v in r) for r in requests], capacity=[tuple(int(v) for v in capacity)] * n_nodes)
+    k = group(model, np.zeros(n_pods, bool))
+    best = max(int((np.array(choice) >= 0).sum()) for choice in itertools.product(range(-1, n_nodes), repeat=n_pods)
+               if model.evaluate(model.plan(np.array(choice))).feasible)
+    ceiling = most_placed_by_totals(k, np.arange(k.n))
+    counts, refuted = fill_to_ceiling(k, np.arange(k.n), ceiling, 10**6)
+    assert refuted == (best < ceiling) and (counts is not None) == (best == ceiling)
+    if counts is not None:
+        assert counts.sum() == ceiling and model.evaluate(model.plan(k.assignment(model, counts))).feasible
 
 
 def test_most_placed_by_totals_is_the_largest_set_of_pods_within_the_total_free_capacity():

@@ -13,17 +13,24 @@ fill a node that exactly are rare, and often there are none, which proves the ce
 (the pattern LP knows it too, but its column generation takes seconds to converge that far). The
 contents are found by meet-in-the-middle: the sums of the two halves of the classes, sorted, and
 joined on the tightest resource's window.
+
+On identical nodes the ceiling is settled by search (`fill_to_ceiling`): placing `ceiling` pods
+leaves out a set of the others whose requests cover the excess, and the rest must fill the nodes
+within that set's slack. Each such set is few (2-300 on the grid's over-subscribed families) and
+the bin-completion search either packs the rest, a plan, or shows it cannot, a proof.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orkit.solvers.exact.bin_completion import FOUND, GAVE_UP, fill_within_slack
 from orkit.solvers.pods_classes import PodClasses
 
 COVER_COLUMNS = 2_000  # the excess of the DP's first resource is counted in at most this many steps
 COVER_WORK = 50_000_000  # DP cells updated at most (pods x pods left out x columns; 32 x 256 pods: about 8M)
 HALF_LIMIT = 200_000  # sums per half at most (up to 0.2 s where it gives up on 16 x 8 pods); beyond, no claim
+LEFT_OUT_SETS = 100  # sets of pods left out searched at most; beyond, no claim
 
 
 def most_placed_by_totals(k: PodClasses, classes: np.ndarray) -> int:
@@ -128,3 +135,58 @@ def _sums(demand: np.ndarray, limits: np.ndarray, top: np.ndarray) -> np.ndarray
         if len(sums) > HALF_LIMIT:
             return None
     return sums
+
+
+def fill_to_ceiling(k: PodClasses, classes: np.ndarray, ceiling: int,
+                    node_limit: int) -> tuple[np.ndarray | None, bool]:
+    """On nodes that are all alike (the same free capacity and count limits), whether `ceiling`
+    pods of `classes` can be placed: ([class, node] counts of a plan placing them, with no pod of
+    another class placed; or None) and whether no plan does. (None, False) is no claim: the search
+    passed `node_limit` nodes, there were too many sets to leave out, or the nodes differ."""
+    free, limits = np.maximum(k.free, 0), k.count_limits[classes]
+    if (free != free[0]).any() or (limits != limits[:, :1]).any():
+        return None, False
+    size, demand = k.size[classes], k.demand[classes]
+    excess = size @ demand - free.sum(axis=0)
+    left_out = _left_out_sets(size, demand, int(size.sum()) - ceiling, excess)
+    if left_out is None:
+        return None, False
+    for out in left_out:
+        outcome, contents, searched = fill_within_slack(size - out, limits[:, 0], demand, free[0], len(free),
+                                                        out @ demand - excess, node_limit)
+        node_limit -= searched
+        if outcome == GAVE_UP:
+            return None, False
+        if outcome == FOUND:
+            counts = np.zeros((k.n, len(free)), np.int64)
+            counts[classes] = contents.T
+            return counts, False
+    return None, True
+
+
+def _left_out_sets(size: np.ndarray, demand: np.ndarray, count: int, excess: np.ndarray) -> list[np.ndarray] | None:
+    """Every choice of `count` pods (pods per class, within `size`) whose requests cover `excess`
+    in every resource, or None when there are more than LEFT_OUT_SETS (or count < 0)."""
+    if count < 0:
+        return None
+    order = np.argsort(-(demand / np.maximum(demand.max(axis=0), 1)).sum(axis=1), kind="stable")
+    largest_after = np.maximum.accumulate(demand[order][::-1], axis=0)[::-1]  # [position, resource]
+    found: list[np.ndarray] = []
+    taken = np.zeros(len(size), np.int64)
+
+    def extend(position: int, left: int, covered: np.ndarray) -> bool:  # False: too many sets
+        if left == 0:
+            if (covered >= excess).all():
+                found.append(taken.copy())
+            return len(found) <= LEFT_OUT_SETS
+        if position == len(order) or (covered + left * largest_after[position] < excess).any():
+            return True
+        c = order[position]
+        for j in range(min(left, int(size[c])), -1, -1):
+            taken[c] = j
+            if not extend(position + 1, left - j, covered + j * demand[c]):
+                return False
+        taken[c] = 0
+        return True
+
+    return found if extend(0, count, np.zeros(demand.shape[1], np.int64)) else None

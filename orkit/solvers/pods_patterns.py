@@ -31,7 +31,7 @@ from orkit.solvers.cpsat.common import configure_run, solve_until_stopped
 from orkit.solvers.exact.knapsack_kernels import bounded_knapsacks, knapsack_contents_above
 from orkit.solvers.mip.common import _highs
 from orkit.solvers.pods_classes import PodClasses
-from orkit.solvers.pods_fill import ceiling_out_of_reach, most_placed_by_totals
+from orkit.solvers.pods_fill import ceiling_out_of_reach, fill_to_ceiling, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals
 
 MIP_SHARE = 0.2  # of the budget kept for the restricted master MIP (see FIRST_MIP_SHARE)
@@ -40,6 +40,8 @@ SEARCH_RATE = 5_000_000  # search nodes per second, about half the rate measured
 FIRST_MIP_SHARE = 0.8  # of the time left after column generation, for the MIP over the patterns it found
 # (0.2/0.8 against 0.3/0.5: the 1 s grid resolved 753 and 754 of 867 against 748 and 750, same runs)
 ENUMERATION_LIMIT = 1_000  # patterns enumerated for a proof at most: the master MIP must still solve fast
+FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place step's ceiling
+FILL_RATE = 30_000_000  # its search nodes per second, about half the rate measured
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
 
@@ -345,6 +347,14 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             top -= 1
         if goals.value(step, best) >= top:
             return PatternResult(top, None, 0, True)
+        if len(kinds) == 1:
+            counts, refuted = fill_to_ceiling(goals.k, members, top, int(budget.remaining() * FILL_SHARE * FILL_RATE))
+            if counts is not None and all(goals.sign(held) * (goals.value(held, counts) - value) >= 0
+                                          for held, value in holds):
+                return PatternResult(top, counts, 0, True)
+            top -= refuted
+            if goals.value(step, best) >= top:
+                return PatternResult(top, None, 0, True)
     start = []  # nodes taking each starting pattern
     for i, nodes in enumerate(kinds.nodes):
         contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)

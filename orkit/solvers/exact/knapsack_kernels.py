@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from orkit.solvers.exact.bin_completion import fill_within_slack
+
 EPSILON = 1e-9
 GOLDEN = (5**0.5 - 1) / 2  # golden-section ratio
 MULTIPLIER_STEPS = 20  # narrow the segment to 0.618**20 = 7e-5 of its length
@@ -303,6 +305,7 @@ def compile_seconds() -> float:
         _knapsack_rows(one, ones[None], np.ones((1, 1), np.int64), ones[None], np.zeros(1), 1, 0.0, np.zeros(0))
         surrogate_multipliers(one, ones, np.ones((1, 1), np.int64), ones)  # bounded_knapsacks calls it on its own
         knapsack_contents_above(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, 1)
+        fill_within_slack(ones, ones, np.ones((1, 1), np.int64), ones, 2, ones, 1)
         _COMPILE_SECONDS.append(time.perf_counter() - started)
         _LOADED.set()
     return _COMPILE_SECONDS[0]

@@ -1,0 +1,186 @@
+"""Bin completion (Korf's bin-packing search, here over resource vectors) for one question: can
+the given pods fill `bins` identical nodes completely, leaving at most a given total slack per
+resource? A place step's ceiling asks it: placing that many pods leaves a known total slack, and
+on clusters sized to utilisation 1.0 or more it is a few per cent of one node, so every node must
+be nearly full in every resource at once.
+
+The search fills one node at a time. The node always takes one pod of the largest class left
+(some node must hold it, and the nodes are interchangeable), and is completed by every content of
+the remaining pods that keeps its unused room within the slack still allowed; completions leaving
+the least of that slack unused are tried first. States (pods left) already shown not to pack are
+remembered. On the 8-node, 64-pod grid family at util 1.05, where column generation and CP-SAT
+stayed at 61 placed for 30 s, it packs 62 in 0.02-0.08 s in 5 of 6 seeds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+FOUND, NONE, GAVE_UP = 1, 0, -1
+FAILED_STATES = 1 << 14  # states remembered as not packing, at most (a hash table of twice as many slots)
+
+
+@njit(cache=True, nogil=True)
+def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: np.ndarray, capacity: np.ndarray,
+                 order: np.ndarray, largest: int, nodes: np.ndarray, node_limit: int) -> np.ndarray:
+    """Every content of one node holding one pod of class `largest` (already taken out of `left`)
+    and at most min(left, most) pods of each class, within `capacity`, with unused room at most
+    `slack` in every resource. Stops (possibly short) once `nodes` passes `node_limit`."""
+    n, d = demand.shape
+    reach = np.zeros((n + 1, d), np.int64)  # the most the classes from order position q on can add
+    for q in range(n - 1, -1, -1):
+        c = order[q]
+        for r in range(d):
+            reach[q, r] = reach[q + 1, r] + min(left[c], most[c]) * demand[c, r]
+    found = np.zeros((64, n), np.int64)
+    m = 0
+    x = np.zeros(n, np.int64)  # pods of the class at each order position
+    started = np.zeros(n, np.bool_)
+    load = demand[largest].copy()
+    low = capacity - slack
+    q = 0
+    while q >= 0 and nodes[0] <= node_limit:
+        nodes[0] += 1
+        if q == n:  # a whole content: every position decided, and (checked below) full enough
+            if m == found.shape[0]:
+                grown = np.zeros((2 * m, n), np.int64)
+                grown[:m] = found
+                found = grown
+            for p in range(n):
+                found[m, order[p]] = x[p]
+            found[m, largest] += 1
+            m += 1
+            q -= 1
+            continue
+        c = order[q]
+        if not started[q]:  # first visit: as many of the class as fit
+            started[q] = True
+            take = min(left[c], most[c] - (1 if c == largest else 0))
+            for r in range(d):
+                if demand[c, r] > 0:
+                    take = min(take, (capacity[r] - load[r]) // demand[c, r])
+            x[q] = take
+            for r in range(d):
+                load[r] += take * demand[c, r]
+        elif x[q] > 0:  # back from the positions after: one pod of the class fewer
+            x[q] -= 1
+            for r in range(d):
+                load[r] -= demand[c, r]
+        else:
+            started[q] = False
+            q -= 1
+            continue
+        full_enough = True
+        for r in range(d):
+            if load[r] + reach[q + 1, r] < low[r]:
+                full_enough = False
+        if full_enough:
+            q += 1
+        else:  # fewer pods of this class only leave more room unused: back up
+            for r in range(d):
+                load[r] -= x[q] * demand[c, r]
+            x[q] = 0
+            started[q] = False
+            q -= 1
+    return found[:m]
+
+
+@njit(cache=True, nogil=True)
+def _slot(left: np.ndarray, seen: np.ndarray, table: np.ndarray) -> int:
+    """The slot of `left` in the open-addressing table of states shown not to pack: where it is
+    (table[slot] >= 0) or where it would go (-1)."""
+    h = np.uint64(1469598103934665603)  # FNV-1a over the counts
+    for v in left:
+        h = (h ^ np.uint64(v + 1)) * np.uint64(1099511628211)
+    mask = np.uint64(len(table) - 1)  # the table's length is a power of two
+    slot = np.int64(h & mask)
+    while table[slot] >= 0:
+        same = True
+        for c in range(len(left)):
+            if seen[table[slot], c] != left[c]:
+                same = False
+                break
+        if same:
+            break
+        slot = np.int64(np.uint64(slot + 1) & mask)
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def _fill(left: np.ndarray, most: np.ndarray, slack: np.ndarray, bins: int, demand: np.ndarray,
+          capacity: np.ndarray, order: np.ndarray, nodes: np.ndarray, node_limit: int, contents: np.ndarray,
+          seen: np.ndarray, table: np.ndarray, n_seen: np.ndarray) -> int:
+    """FOUND (with each node's content in `contents`), NONE, or GAVE_UP after `node_limit` nodes."""
+    n, d = demand.shape
+    largest = -1
+    for q in range(n):
+        if left[order[q]] > 0:
+            largest = order[q]
+            break
+    if largest < 0:  # every pod placed: the nodes left stay empty
+        for r in range(d):
+            if bins * capacity[r] > slack[r]:
+                return NONE
+        contents[:bins] = 0
+        return FOUND
+    if bins == 1:  # the last node takes the rest
+        for c in range(n):
+            if left[c] > most[c]:
+                return NONE
+        for r in range(d):
+            load = 0
+            for c in range(n):
+                load += left[c] * demand[c, r]
+            if load > capacity[r] or capacity[r] - load > slack[r]:
+                return NONE
+        contents[0] = left
+        return FOUND
+    slot = _slot(left, seen, table)
+    if table[slot] >= 0:
+        return NONE
+    left[largest] -= 1
+    options = _completions(left, most, slack, demand, capacity, order, largest, nodes, node_limit)
+    left[largest] += 1
+    if nodes[0] > node_limit:
+        return GAVE_UP
+    unused = np.empty((len(options), d), np.int64)  # [option, resource]
+    share = np.zeros(len(options))
+    for j in range(len(options)):
+        for r in range(d):
+            unused[j, r] = capacity[r]
+            for c in range(n):
+                unused[j, r] -= options[j, c] * demand[c, r]
+            share[j] += unused[j, r] / max(slack[r], 1)
+    for j in np.argsort(share):
+        left -= options[j]
+        outcome = _fill(left, most, slack - unused[j], bins - 1, demand, capacity, order, nodes, node_limit,
+                        contents[1:], seen, table, n_seen)
+        left += options[j]
+        if outcome == FOUND:
+            contents[0] = options[j]
+        if outcome != NONE:
+            return outcome
+    if n_seen[0] < len(seen):
+        slot = _slot(left, seen, table)  # the table changed in the search below this state
+        seen[n_seen[0]] = left
+        table[slot] = n_seen[0]
+        n_seen[0] += 1
+    return NONE
+
+
+def fill_within_slack(counts: np.ndarray, most: np.ndarray, demand: np.ndarray, capacity: np.ndarray, bins: int,
+                      slack: np.ndarray, node_limit: int) -> tuple[int, np.ndarray, int]:
+    """Whether the pods (`counts` per class, at most `most` of a class on one node) fill `bins` nodes
+    of `capacity` leaving at most `slack` unused per resource in all: (FOUND with the nodes'
+    contents [node, class], NONE, or GAVE_UP after `node_limit` search nodes; the nodes searched)."""
+    demand = np.ascontiguousarray(demand, np.int64)
+    capacity = np.array(capacity, np.int64)
+    order = np.argsort(-(demand / np.maximum(capacity, 1)).sum(axis=1), kind="stable").astype(np.int64)
+    contents = np.zeros((bins, len(counts)), np.int64)
+    seen = np.zeros((FAILED_STATES, len(counts)), np.int64)
+    nodes = np.zeros(1, np.int64)
+    table = np.full(2 * FAILED_STATES, -1, np.int64)
+    outcome = _fill(np.array(counts, np.int64), np.array(most, np.int64), np.array(slack, np.int64), bins,
+                    demand, capacity, order, nodes, node_limit, contents, seen, table, np.zeros(1, np.int64))
+    return outcome, contents, int(nodes[0])
