@@ -16,8 +16,8 @@ joined on the tightest resource's window.
 
 On identical nodes the ceiling is settled by search (`fill_to_ceiling`): placing `ceiling` pods
 leaves out a set of the others whose requests cover the excess, and the rest must fill the nodes
-within that set's slack. Each such set is few (2-300 on the grid's over-subscribed families) and
-the bin-completion search either packs the rest, a plan, or shows it cannot, a proof.
+within that set's slack. Such sets are few (2-300 on the grid's over-subscribed families), and
+for each the bin-completion search either packs the rest (a plan) or shows it cannot (a proof).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ COVER_COLUMNS = 2_000  # the excess of the DP's first resource is counted in at 
 COVER_WORK = 50_000_000  # DP cells updated at most (pods x pods left out x columns; 32 x 256 pods: about 8M)
 HALF_LIMIT = 200_000  # sums per half at most (up to 0.2 s where it gives up on 16 x 8 pods); beyond, no claim
 LEFT_OUT_SETS = 100  # sets of pods left out searched at most; beyond, no claim
+LEFT_OUT_WORK = 20_000  # steps of their enumeration at most (0.05 s); beyond, no claim
 
 
 def most_placed_by_totals(k: PodClasses, classes: np.ndarray) -> int:
@@ -166,15 +167,20 @@ def fill_to_ceiling(k: PodClasses, classes: np.ndarray, ceiling: int,
 
 def _left_out_sets(size: np.ndarray, demand: np.ndarray, count: int, excess: np.ndarray) -> list[np.ndarray] | None:
     """Every choice of `count` pods (pods per class, within `size`) whose requests cover `excess`
-    in every resource, or None when there are more than LEFT_OUT_SETS (or count < 0)."""
+    in every resource, or None when there are more than LEFT_OUT_SETS, finding them takes more than
+    LEFT_OUT_WORK steps, or count < 0."""
     if count < 0:
         return None
     order = np.argsort(-(demand / np.maximum(demand.max(axis=0), 1)).sum(axis=1), kind="stable")
     largest_after = np.maximum.accumulate(demand[order][::-1], axis=0)[::-1]  # [position, resource]
     found: list[np.ndarray] = []
     taken = np.zeros(len(size), np.int64)
+    work = [0]
 
-    def extend(position: int, left: int, covered: np.ndarray) -> bool:  # False: too many sets
+    def extend(position: int, left: int, covered: np.ndarray) -> bool:  # False: too many sets or steps
+        work[0] += 1
+        if work[0] > LEFT_OUT_WORK:
+            return False
         if left == 0:
             if (covered >= excess).all():
                 found.append(taken.copy())

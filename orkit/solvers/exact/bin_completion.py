@@ -19,6 +19,7 @@ from numba import njit
 
 FOUND, NONE, GAVE_UP = 1, 0, -1
 FAILED_STATES = 1 << 14  # states remembered as not packing, at most (a hash table of twice as many slots)
+FAILED_BYTES = 1 << 24  # and at most this much memory for them (a 500-node cluster has thousands of classes)
 
 
 @njit(cache=True, nogil=True)
@@ -178,9 +179,10 @@ def fill_within_slack(counts: np.ndarray, most: np.ndarray, demand: np.ndarray, 
     capacity = np.array(capacity, np.int64)
     order = np.argsort(-(demand / np.maximum(capacity, 1)).sum(axis=1), kind="stable").astype(np.int64)
     contents = np.zeros((bins, len(counts)), np.int64)
-    seen = np.zeros((FAILED_STATES, len(counts)), np.int64)
+    states = min(FAILED_STATES, 1 << max(0, (FAILED_BYTES // (8 * max(len(counts), 1))).bit_length() - 1))
+    seen = np.zeros((states, len(counts)), np.int64)
     nodes = np.zeros(1, np.int64)
-    table = np.full(2 * FAILED_STATES, -1, np.int64)
+    table = np.full(2 * states, -1, np.int64)
     outcome = _fill(np.array(counts, np.int64), np.array(most, np.int64), np.array(slack, np.int64), bins,
                     demand, capacity, order, nodes, node_limit, contents, seen, table, np.zeros(1, np.int64))
     return outcome, contents, int(nodes[0])
