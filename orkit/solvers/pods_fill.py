@@ -139,30 +139,32 @@ def _sums(demand: np.ndarray, limits: np.ndarray, top: np.ndarray) -> np.ndarray
 
 
 def fill_to_ceiling(k: PodClasses, classes: np.ndarray, ceiling: int,
-                    node_limit: int) -> tuple[np.ndarray | None, bool]:
+                    node_limit: int) -> tuple[np.ndarray | None, bool, int]:
     """On nodes that are all alike (the same free capacity and count limits), whether `ceiling`
     pods of `classes` can be placed: ([class, node] counts of a plan placing them, with no pod of
-    another class placed; or None) and whether no plan does. (None, False) is no claim: the search
-    passed `node_limit` nodes, there were too many sets to leave out, or the nodes differ."""
+    another class placed; or None), whether no plan does, and the search nodes used. Neither is no
+    claim: the search passed `node_limit` nodes, there were too many sets to leave out, or the
+    nodes differ."""
     free, limits = np.maximum(k.free, 0), k.count_limits[classes]
     if (free != free[0]).any() or (limits != limits[:, :1]).any():
-        return None, False
+        return None, False, 0
     size, demand = k.size[classes], k.demand[classes]
     excess = size @ demand - free.sum(axis=0)
     left_out = _left_out_sets(size, demand, int(size.sum()) - ceiling, excess)
     if left_out is None:
-        return None, False
+        return None, False, 0
+    used = 0
     for out in left_out:
         outcome, contents, searched = fill_within_slack(size - out, limits[:, 0], demand, free[0], len(free),
-                                                        out @ demand - excess, node_limit)
-        node_limit -= searched
+                                                        out @ demand - excess, node_limit - used)
+        used += searched
         if outcome == GAVE_UP:
-            return None, False
+            return None, False, used
         if outcome == FOUND:
             counts = np.zeros((k.n, len(free)), np.int64)
             counts[classes] = contents.T
-            return counts, False
-    return None, True
+            return counts, False, used
+    return None, True, used
 
 
 def _left_out_sets(size: np.ndarray, demand: np.ndarray, count: int, excess: np.ndarray) -> list[np.ndarray] | None:

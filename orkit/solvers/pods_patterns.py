@@ -347,14 +347,18 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             top -= 1
         if goals.value(step, best) >= top:
             return PatternResult(top, None, 0, True)
-        if len(kinds) == 1:
-            counts, refuted = fill_to_ceiling(goals.k, members, top, int(budget.remaining() * FILL_SHARE * FILL_RATE))
+        search_nodes = int(budget.remaining() * FILL_SHARE * FILL_RATE) if len(kinds) == 1 else 0
+        while goals.value(step, best) < top and search_nodes > 0:  # each ceiling refuted lowers it by one
+            counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)
+            search_nodes -= used
             if counts is not None and all(goals.sign(held) * (goals.value(held, counts) - value) >= 0
                                           for held, value in holds):
                 return PatternResult(top, counts, 0, True)
-            top -= refuted
-            if goals.value(step, best) >= top:
-                return PatternResult(top, None, 0, True)
+            if not refuted:
+                break
+            top -= 1
+        if goals.value(step, best) >= top:
+            return PatternResult(top, None, 0, True)
     start = []  # nodes taking each starting pattern
     for i, nodes in enumerate(kinds.nodes):
         contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)

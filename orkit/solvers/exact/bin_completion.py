@@ -52,6 +52,7 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
                 found[m, order[p]] = x[p]
             found[m, largest] += 1
             m += 1
+            nodes[0] += n  # the copy costs about as much as that many search steps
             q -= 1
             continue
         c = order[q]
@@ -145,6 +146,7 @@ def _fill(left: np.ndarray, most: np.ndarray, slack: np.ndarray, bins: int, dema
     left[largest] += 1
     if nodes[0] > node_limit:
         return GAVE_UP
+    nodes[0] += len(options) * n  # ranking them costs about that many steps
     unused = np.empty((len(options), d), np.int64)  # [option, resource]
     share = np.zeros(len(options))
     for j in range(len(options)):
