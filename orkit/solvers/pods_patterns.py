@@ -342,11 +342,9 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     members = goals.members(step)
     if step.kind == "place":
         top = min(top, most_placed_by_totals(goals.k, members))
-        if goals.value(step, best) < top == int(goals.k.size[members].sum()) \
-                and ceiling_out_of_reach(goals.k, members, kinds.first):
+        if len(kinds) > 1 and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
+                and ceiling_out_of_reach(goals.k, members, kinds.first):  # on nodes alike, bin completion decides
             top -= 1
-        if goals.value(step, best) >= top:
-            return PatternResult(top, None, 0, True)
         search_nodes = int(budget.remaining() * FILL_SHARE * FILL_RATE) if len(kinds) == 1 else 0
         while goals.value(step, best) < top and search_nodes > 0:  # each ceiling refuted lowers it by one
             counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)

@@ -10,6 +10,11 @@ the remaining pods that keeps its unused room within the slack still allowed; co
 the least of that slack unused are tried first. States (pods left) already shown not to pack are
 remembered. On the 8-node, 64-pod grid family at util 1.05, where column generation and CP-SAT
 stayed at 61 placed for 30 s, it packs 62 in 0.02-0.08 s in 5 of 6 seeds.
+
+Where the slack of a small resource (CPU in millicores) is narrow, as at util 1.0 with every pod
+placed, a completion is only extended while the classes after it can still add a sum inside the
+window (a table of reachable sums): 16-node, 128-pod clusters at util 1.0 are then refuted in
+0.01-0.03 s, where the search without the table gave up after 0.4 s.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from numba import njit
 
 FOUND, NONE, GAVE_UP = 1, 0, -1
 FAILED_STATES = 1 << 14  # states remembered as not packing, at most (a hash table of twice as many slots)
+EXACT_CAPACITY = 1 << 16  # a resource this small (CPU in millicores) is tracked sum by sum for narrow windows
+NARROW = 64  # a window narrower than 1/64 of the capacity is narrow
 FAILED_BYTES = 1 << 24  # and at most this much memory for them (a 500-node cluster has thousands of classes)
 
 
@@ -34,6 +41,8 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
         c = order[q]
         for r in range(d):
             reach[q, r] = reach[q + 1, r] + min(left[c], most[c]) * demand[c, r]
+    exact = _narrow_resource(slack, capacity)
+    sums_below = _reachable_sums(left, most, demand, capacity, order, largest, exact, nodes)
     found = np.zeros((64, n), np.int64)
     m = 0
     x = np.zeros(n, np.int64)  # pods of the class at each order position
@@ -77,6 +86,9 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
         for r in range(d):
             if load[r] + reach[q + 1, r] < low[r]:
                 full_enough = False
+        if full_enough and exact >= 0:  # the positions after can add a sum within the narrow window
+            top, bottom = capacity[exact] - load[exact], max(low[exact] - load[exact], 0)
+            full_enough = sums_below[q + 1, top] > (sums_below[q + 1, bottom - 1] if bottom > 0 else 0)
         if full_enough:
             q += 1
         else:  # fewer pods of this class only leave more room unused: back up
@@ -86,6 +98,52 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
             started[q] = False
             q -= 1
     return found[:m]
+
+
+@njit(cache=True, nogil=True)
+def _narrow_resource(slack: np.ndarray, capacity: np.ndarray) -> int:
+    """The resource with the smallest capacity, when at most EXACT_CAPACITY, and its slack is
+    below 1/NARROW of it (node contents must then hit a narrow window of sums); else -1."""
+    best = -1
+    for r in range(len(capacity)):
+        if capacity[r] <= EXACT_CAPACITY and slack[r] * NARROW < capacity[r] and \
+                (best < 0 or capacity[r] < capacity[best]):
+            best = r
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _reachable_sums(left: np.ndarray, most: np.ndarray, demand: np.ndarray, capacity: np.ndarray,
+                    order: np.ndarray, largest: int, r: int, nodes: np.ndarray) -> np.ndarray:
+    """[q, s]: how many sums up to s of resource r the classes from order position q on can add
+    (each within min(left, most), less the pod of `largest` already taken); empty when r < 0."""
+    n = len(order)
+    if r < 0:
+        return np.zeros((0, 0), np.int32)
+    top = capacity[r]
+    below = np.zeros((n + 1, top + 1), np.int32)
+    can = np.zeros(top + 1, np.bool_)
+    can[0] = True
+    below[n] = 1
+    for q in range(n - 1, -1, -1):
+        c = order[q]
+        step = demand[c, r]
+        copies = min(left[c], most[c] - (1 if c == largest else 0))
+        if step > 0 and copies > 0:
+            for s in range(top, -1, -1):  # bounded: some 1..copies of the step lead to s from a reachable sum
+                if not can[s]:
+                    for j in range(1, copies + 1):
+                        if s - j * step < 0:
+                            break
+                        if can[s - j * step]:
+                            can[s] = True
+                            break
+            nodes[0] += (top + 1) * copies
+        total = 0
+        for s in range(top + 1):
+            total += can[s]
+            below[q, s] = total
+    return below
 
 
 @njit(cache=True, nogil=True)
