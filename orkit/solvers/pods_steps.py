@@ -21,7 +21,7 @@ from orkit.solvers.pods_patterns import pattern_search, value_granule
 FIRST_STEP_SHARE = 0.6  # a step gets this share of the time left when more steps follow
 PATTERN_SHARE = 0.9  # of a step's time, for the pattern bound and plan before the search: 0.9 against 0.75
 # resolved 757 and 758 of the 867 grid scenarios at 1 s against 751 and 750 once the master MIP was fast (488f5a2)
-KERNEL_WAIT_SHARE = 0.1  # of a solve's time, waited for the pricing kernels to load (about 0.5 s from the cache)
+KERNEL_WAIT_SHARE = 0.1  # of a solve's time, waited for the search kernels to load (about 0.7 s from the cache)
 BUILD_RATE = 30_000  # (class, node) count variables the Python model builders add per second, measured
 
 
