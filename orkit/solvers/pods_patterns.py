@@ -41,6 +41,7 @@ FIRST_MIP_SHARE = 0.8  # of the time left after column generation, for the MIP o
 # (0.2/0.8 against 0.3/0.5: the 1 s grid resolved 753 and 754 of 867 against 748 and 750, same runs)
 ENUMERATION_LIMIT = 1_000  # patterns enumerated for a proof at most: the master MIP must still solve fast
 FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place step's ceiling
+FILL_SECONDS = 0.5  # and at most this long: the compiled search does not see a Ctrl-C
 FILL_RATE = 30_000_000  # its search nodes per second, about half the rate measured
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
@@ -345,7 +346,8 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         if len(kinds) > 1 and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
                 and ceiling_out_of_reach(goals.k, members, kinds.first):  # on nodes alike, bin completion decides
             top -= 1
-        search_nodes = int(budget.remaining() * FILL_SHARE * FILL_RATE) if len(kinds) == 1 else 0
+        fill_seconds = min(budget.remaining() * FILL_SHARE, FILL_SECONDS) if len(kinds) == 1 else 0.0
+        search_nodes = int(fill_seconds * FILL_RATE)
         while goals.value(step, best) < top and search_nodes > 0:  # each ceiling refuted lowers it by one
             counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)
             search_nodes -= used
