@@ -183,7 +183,8 @@ def solve(file, backend, time_limit, seed, workers, out, fmt, params, mip_solver
     except BackendError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        click.echo("\ninterrupted twice: aborted without a result", err=True)
+        # a second Ctrl-C, or one that landed outside the solve's own handler (before it was set up)
+        click.echo("\ninterrupted: aborted without a result", err=True)
         sys.exit(130)
     if out:
         Path(out).write_text(result.to_json() + "\n")

@@ -108,3 +108,14 @@ def test_ctrl_c_returns_the_best_solution(hard_j60):
     data = json.loads(out)
     assert data["stop"] == "INTERRUPTED" and data["status"] == "FEASIBLE"
     assert data["wall_time"] < 30 and data["solution"] is not None
+
+
+def test_an_interrupt_the_solve_did_not_catch_aborts_with_exit_130(j301, monkeypatch):
+    # a Ctrl-C outside the chain's handler reaches the command: no result, no claim it came twice
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("orkit.cli.solve_model", interrupted)
+    result = CliRunner().invoke(main, ["solve", str(j301)])
+    assert result.exit_code == 130
+    assert "interrupted: aborted without a result" in result.output and "twice" not in result.output
