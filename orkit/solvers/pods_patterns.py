@@ -331,6 +331,24 @@ def value_granule(goals: StepGoals, holds: list[tuple[Step, int]], step: Step) -
                     for held, value in holds) else 1
 
 
+def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.ndarray, placed: int, top: int,
+                  budget: Budget) -> tuple[int, np.ndarray | None]:
+    """Bin completion on a place step's ceiling `top` over nodes alike: (the ceiling, lowered by one
+    for each refutation, and a plan placing it that keeps every hold, or None). Stops at `placed`
+    (the best plan's value) or when its search budget is spent."""
+    search_nodes = int(min(budget.remaining() * FILL_SHARE, FILL_SECONDS) * FILL_RATE)
+    while placed < top and search_nodes > 0:
+        counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)
+        search_nodes -= used
+        if counts is not None and all(goals.sign(held) * (goals.value(held, counts) - value) >= 0
+                                      for held, value in holds):
+            return top, counts
+        if not refuted:
+            break
+        top -= 1
+    return top, None
+
+
 def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray,
                    ctx: StageContext, budget: Budget) -> PatternResult:
     """Column generation for a place or disrupt step from the plan `best` (which meets every hold),
@@ -343,22 +361,15 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     members = goals.members(step)
     if step.kind == "place":
         top = min(top, most_placed_by_totals(goals.k, members))
-        if len(kinds) > 1 and goals.value(step, best) < top == int(goals.k.size[members].sum()) \
+        placed = goals.value(step, best)
+        if len(kinds) > 1 and placed < top == int(goals.k.size[members].sum()) \
                 and ceiling_out_of_reach(goals.k, members, kinds.first):  # on nodes alike, bin completion decides
             top -= 1
-        fill_seconds = min(budget.remaining() * FILL_SHARE, FILL_SECONDS) if len(kinds) == 1 else 0.0
-        search_nodes = int(fill_seconds * FILL_RATE)
-        while goals.value(step, best) < top and search_nodes > 0:  # each ceiling refuted lowers it by one
-            counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)
-            search_nodes -= used
-            if counts is not None and all(goals.sign(held) * (goals.value(held, counts) - value) >= 0
-                                          for held, value in holds):
-                return PatternResult(top, counts, 0, True)
-            if not refuted:
-                break
-            top -= 1
-        if goals.value(step, best) >= top:
-            return PatternResult(top, None, 0, True)
+        counts = None
+        if len(kinds) == 1 and placed < top:
+            top, counts = _fill_ceiling(goals, holds, members, placed, top, budget)
+        if counts is not None or placed >= top:
+            return PatternResult(top, counts, 0, True)
     start = []  # nodes taking each starting pattern
     for i, nodes in enumerate(kinds.nodes):
         contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)
