@@ -417,6 +417,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     if lower < target and master.solve_lp() is not None and (whole := master.integral_uses()) is not None:
         uses, counts = whole, master.plan(whole)  # the LP optimum is already a plan: the MIP starts from it
         target = min(target, sign * goals.value(step, counts))
+
     def widen() -> list[Pattern] | None:
         """Every pattern a plan worth `lower` may use (see below), added to the master; None when too many."""
         window = None if centre is None else \
