@@ -420,11 +420,11 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
 
     def widen() -> list[Pattern] | None:
         """Every pattern a plan worth `lower` may use (see below), added to the master; None when too many."""
-        window = None if centre is None else \
+        patterns = None if centre is None else \
             pricer.within(*master.prices(centre), centre_least + (lower - bound), ENUMERATION_LIMIT)
-        for p in window or []:
+        for p in patterns or []:
             master.add(p)
-        return window
+        return patterns
 
     # A disrupt step's window comes first: on 16/128/1/1.0/1 the MIP over column generation's patterns alone,
     # hinted from a plan far above the bound, took 2.5 s to disruption 91; over the window it found the

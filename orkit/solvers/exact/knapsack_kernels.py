@@ -314,9 +314,8 @@ def compile_seconds() -> float:
 def kernels_ready(wait: float, stop: Callable[[], bool] = lambda: False) -> bool:
     """Whether the kernels are loaded in this process, waiting up to `wait` seconds or until `stop()`
     (a Ctrl-C); the first call starts loading them in a background thread. A first call inside a
-    solve cannot be interrupted, and took 0.5-0.7 s from the disk cache (0.65-0.8 s with the bin
-    completion kernel) and about 20-35 s on a fresh install (a 1.5 s pod solve ran 18 s), so a
-    solve uses them only once they are ready."""
+    solve cannot be interrupted, and took 0.65-0.8 s from the disk cache and about 20-35 s on a fresh
+    install (a 1.5 s pod solve ran 18 s), so a solve uses them only once they are ready."""
     if not _LOADED.is_set() and _LOADER.ident is None:  # not started yet
         _LOADER.start()
     deadline = time.perf_counter() + max(wait, 0.0)
