@@ -572,6 +572,31 @@ def test_enumeration_closes_the_gap_column_generation_leaves(monkeypatch):
     assert alone.enumerated == 0 and alone.bound < optimum
 
 
+def test_a_window_is_enumerated_past_the_pricing_search_limit(monkeypatch):
+    # generate(8, 64, 1, 1.05, 1) with 62 pods placed: one node kind's window of a few dozen patterns
+    # takes more search nodes to enumerate than a pricing search may use (20,000). With its own share
+    # of the budget the enumeration completes and the master MIP over it proves the disruption optimal
+    model = generate(8, 64, 1, 1.05, 1)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    filled, _, _ = fill_to_ceiling(k, goals.members(place), 62, 10**7)  # the place step's plan in the chain
+    start = least_disruptive_nodes(k, filled, True)
+    holds = [(place, goals.value(place, start))]
+    assert holds[0][1] == most_placed_by_totals(k, goals.members(place)) == 62  # the most that fit the totals
+
+    def search():
+        ctx = StageContext(budget=Budget(30), workers=1)
+        return pattern_search(goals, holds, disrupt, start, ctx, ctx.budget)
+
+    found = search()
+    assert found.enumerated > 0 and found.counts is not None and goals.value(disrupt, found.counts) == found.bound
+    assert model.evaluate(model.plan(k.assignment(model, found.counts))).feasible
+    monkeypatch.setattr(pods_patterns, "ENUMERATION_SECONDS", 0.0)  # the pricing's search limit only
+    cut = search()
+    assert cut.counts is None or goals.value(disrupt, cut.counts) > cut.bound
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
     rng = np.random.default_rng(seed)

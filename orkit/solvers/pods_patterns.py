@@ -40,6 +40,8 @@ SEARCH_RATE = 5_000_000  # search nodes per second, about half the rate measured
 FIRST_MIP_SHARE = 0.8  # of the time left after column generation, for the MIP over the patterns it found
 # (0.2/0.8 against 0.3/0.5: the 1 s grid resolved 753 and 754 of 867 against 748 and 750, same runs)
 ENUMERATION_LIMIT = 1_000  # patterns enumerated for a proof at most: the master MIP must still solve fast
+ENUMERATION_SHARE = 0.25  # of the time left, for the search enumerating one node kind's window
+ENUMERATION_SECONDS = 0.5  # and at most this long
 FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place step's ceiling
 FILL_SECONDS = 0.5  # and at most this long: the compiled search does not see a Ctrl-C
 FILL_RATE = 30_000_000  # its search nodes per second, about half the rate measured
@@ -141,16 +143,18 @@ class ExactPricer:
         return found, least
 
     def within(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray, limit: np.ndarray,
-               most: int) -> list[Pattern] | None:
+               most: int, budget: Budget) -> list[Pattern] | None:
         """Every pattern with reduced cost at most limit[kind] (keeping as many running pods as
-        its content allows), or None when there are more than `most`."""
+        its content allows), or None when there are more than `most` or a search outgrows its
+        share of the budget."""
         value, searches = self._searches(u, w)
         found: list[Pattern] = []
         for group, count in searches:
             items = np.flatnonzero(count > 0)
             floor = float((-mu[group] - limit[group]).min()) - TOLERANCE
             xs, complete = knapsack_contents_above(value[items], count[items], self.k.demand[self.classes[items]],
-                                                   self.capacity[group[0]], floor, most - len(found), self.node_limit)
+                                                   self.capacity[group[0]], floor, most - len(found),
+                                                   max(self.node_limit, enumeration_nodes(budget)))
             if not complete:
                 return None
             for x in xs:
@@ -315,6 +319,13 @@ class PatternMaster:
         return counts
 
 
+def enumeration_nodes(budget: Budget) -> int:
+    """Search nodes one enumeration of a window may take: a share of the time left, capped (the
+    compiled search does not see a Ctrl-C). Before, it had the pricing's 20,000, which cut short
+    windows of a few dozen patterns (8/64/1/1.05/1 stayed unproven at 10 s)."""
+    return int(min(budget.remaining() * ENUMERATION_SHARE, ENUMERATION_SECONDS) * SEARCH_RATE)
+
+
 def reduced_cost(p: Pattern, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> float:
     return float(u @ p.content + w @ p.stays) - float(mu[p.kind])
 
@@ -421,7 +432,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     def widen() -> list[Pattern] | None:
         """Every pattern a plan worth `lower` may use (see below), added to the master; None when too many."""
         patterns = None if centre is None else \
-            pricer.within(*master.prices(centre), centre_least + (lower - bound), ENUMERATION_LIMIT)
+            pricer.within(*master.prices(centre), centre_least + (lower - bound), ENUMERATION_LIMIT, budget)
         for p in patterns or []:
             master.add(p)
         return patterns
