@@ -145,11 +145,13 @@ class ExactPricer:
     def within(self, u: np.ndarray, w: np.ndarray, mu: np.ndarray, limit: np.ndarray,
                most: int, budget: Budget) -> list[Pattern] | None:
         """Every pattern with reduced cost at most limit[kind] (keeping as many running pods as
-        its content allows), or None when there are more than `most` or a search outgrows its
-        share of the budget."""
+        its content allows), or None when there are more than `most`, a search outgrows its share
+        of the budget or the budget stops."""
         value, searches = self._searches(u, w)
         found: list[Pattern] = []
         for group, count in searches:
+            if budget.should_stop():  # each search may take up to ENUMERATION_SECONDS, blind to a Ctrl-C
+                return None
             items = np.flatnonzero(count > 0)
             floor = float((-mu[group] - limit[group]).min()) - TOLERANCE
             xs, complete = knapsack_contents_above(value[items], count[items], self.k.demand[self.classes[items]],
@@ -321,8 +323,8 @@ class PatternMaster:
 
 def enumeration_nodes(budget: Budget) -> int:
     """Search nodes one enumeration of a window may take: a share of the time left, capped (the
-    compiled search does not see a Ctrl-C). Before, it had the pricing's 20,000, which cut short
-    windows of a few dozen patterns (8/64/1/1.05/1 stayed unproven at 10 s)."""
+    compiled search does not see a Ctrl-C). The pricing's 20,000 cut short windows of a few dozen
+    patterns: on 8/64/1/1.05/1 the disrupt step stayed unproven at 10 s."""
     return int(min(budget.remaining() * ENUMERATION_SHARE, ENUMERATION_SECONDS) * SEARCH_RATE)
 
 
