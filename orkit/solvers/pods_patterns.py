@@ -41,7 +41,8 @@ FIRST_MIP_SHARE = 0.8  # of the time left after column generation, for the MIP o
 # (0.2/0.8 against 0.3/0.5: the 1 s grid resolved 753 and 754 of 867 against 748 and 750, same runs)
 ENUMERATION_LIMIT = 1_000  # patterns enumerated for a proof at most: the master MIP must still solve fast
 ENUMERATION_SHARE = 0.25  # of the time left, for the search enumerating one node kind's window
-ENUMERATION_SECONDS = 0.5  # and at most this long
+ENUMERATION_SECONDS = 0.5  # and at most this long (the pricing's 20,000 nodes cut short windows of a few
+# dozen patterns: on 8/64/1/1.05/1 the disrupt step stayed unproven at 10 s)
 FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place step's ceiling
 FILL_SECONDS = 0.5  # and at most this long: the compiled search does not see a Ctrl-C
 FILL_RATE = 30_000_000  # its search nodes per second, about half the rate measured
@@ -156,7 +157,8 @@ class ExactPricer:
             floor = float((-mu[group] - limit[group]).min()) - TOLERANCE
             xs, complete = knapsack_contents_above(value[items], count[items], self.k.demand[self.classes[items]],
                                                    self.capacity[group[0]], floor, most - len(found),
-                                                   max(self.node_limit, enumeration_nodes(budget)))
+                                                   max(self.node_limit, compiled_search_nodes(
+                                                       budget, ENUMERATION_SHARE, ENUMERATION_SECONDS, SEARCH_RATE)))
             if not complete:
                 return None
             for x in xs:
@@ -321,11 +323,10 @@ class PatternMaster:
         return counts
 
 
-def enumeration_nodes(budget: Budget) -> int:
-    """Search nodes one enumeration of a window may take: a share of the time left, capped (the
-    compiled search does not see a Ctrl-C). The pricing's 20,000 cut short windows of a few dozen
-    patterns: on 8/64/1/1.05/1 the disrupt step stayed unproven at 10 s."""
-    return int(min(budget.remaining() * ENUMERATION_SHARE, ENUMERATION_SECONDS) * SEARCH_RATE)
+def compiled_search_nodes(budget: Budget, share: float, seconds: float, rate: float) -> int:
+    """Search nodes a compiled search may take: `share` of the time left, at most `seconds` (it does
+    not see a Ctrl-C), at `rate` nodes per second."""
+    return int(min(budget.remaining() * share, seconds) * rate)
 
 
 def reduced_cost(p: Pattern, u: np.ndarray, w: np.ndarray, mu: np.ndarray) -> float:
@@ -349,7 +350,7 @@ def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.n
     """Bin completion on a place step's ceiling `top` over nodes alike: (the ceiling, lowered by one
     for each refutation, and a plan placing it that keeps every hold, or None). Stops at `placed`
     (the best plan's value) or when its search budget is spent."""
-    search_nodes = int(min(budget.remaining() * FILL_SHARE, FILL_SECONDS) * FILL_RATE)
+    search_nodes = compiled_search_nodes(budget, FILL_SHARE, FILL_SECONDS, FILL_RATE)
     while placed < top and search_nodes > 0:
         counts, refuted, used = fill_to_ceiling(goals.k, members, top, search_nodes)
         search_nodes -= used
@@ -450,7 +451,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         # there (the duals mix the master's optimal ones) and each node's pattern's is at least its kind's
         # least. So a plan worth `lower` only uses patterns within lower - bound of their kind's least: with
         # every one of those in the master, its MIP either finds such a plan (the optimum) or proves there
-        # is none (the bound rises by one).
+        # is none (the bound rises by a granule).
         found, optimal, objective = master.best_plan(
             ctx, budget.remaining() * (1.0 if window is not None else FIRST_MIP_SHARE), uses)
         if found is not None:
