@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -737,6 +738,28 @@ def test_pattern_master_reads_a_whole_number_lp_optimum_as_the_plan():
     assert len(master.patterns) == len(master.kinds) and master.solve_lp() is not None
     uses = master.integral_uses()
     assert uses is not None and (master.plan(uses) == start).all()
+
+
+def test_a_capped_master_mip_says_when_no_plan_is_worth_the_cap():
+    # n0 runs a (5) and b (3), n1 runs c (5); d (7) is pending and all four fill the 20 units exactly.
+    # Placing d moves a (disruption 2: n0 = b + d, n1 = a + c) or b and c (4). With both plans' patterns
+    # in the disrupt master, a cap of 1 has no plan (an infinite objective, settled), a cap of 2 finds 2
+    model = small([(5, 5), (3, 3), (5, 5), (7, 7)], capacity=[(10, 10), (10, 10)], running=[0, 0, 1, None])
+    k = group(model, np.zeros(4, bool))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    master = pods_patterns.PatternMaster(goals, [(place, 4)], disrupt)
+    for plan in ([1, 0, 1, 0], [0, 1, 0, 1]):  # moving b and c, then moving a
+        counts = k.counts(np.array(plan), model.n_nodes)
+        for i, nodes in enumerate(master.kinds.nodes):
+            content = counts[:, nodes[0]]
+            master.add(pods_patterns.Pattern(i, content, np.minimum(content, master.kinds.stay_top[:, i])))
+    ctx = StageContext(budget=Budget(10), workers=1)
+    worse = np.array([1, 1, 0, 0])  # the first plan's two patterns, one node each
+    assert master.best_plan(ctx, 5.0, worse, 1) == (None, True, math.inf)
+    uses, optimal, objective = master.best_plan(ctx, 5.0, worse, 2)
+    assert optimal and objective == 2 and goals.value(disrupt, master.plan(uses)) == 2
+    assert master.best_plan(ctx, 5.0, worse)[2] == 2
 
 
 def test_a_solve_does_not_wait_for_pricing_kernels_still_compiling(tmp_path):

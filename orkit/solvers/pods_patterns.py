@@ -269,12 +269,18 @@ class PatternMaster:
             return -math.inf
         return float(y[finite] @ active[finite]) + self.constant
 
-    def best_plan(self, ctx: StageContext, seconds: float, start: np.ndarray) -> tuple[np.ndarray | None, bool, float]:
+    def best_plan(self, ctx: StageContext, seconds: float, start: np.ndarray,
+                  most: int | None = None) -> tuple[np.ndarray | None, bool, float]:
         """The restricted master as an integer program over the patterns found, solved by CP-SAT
         (on these masters it finds and proves the optimum 5-8x faster than HiGHS's MIP, whose time
         went into root cuts) with `start` (nodes taking each pattern, a plan meeting every row) as
         hint: (nodes taking each pattern in the best plan found, or None; whether it is optimal over
-        these patterns; its objective)."""
+        these patterns; its objective, infinite when none is at most `most`).
+
+        With `most`, plans worth more are cut off. A window's MIP asks only whether a plan is worth
+        at most its bound plus a granule, and the cut lets CP-SAT prune from the start instead of
+        from the far-off hint: over 38 window masters of hard grid scenarios, 12.5 s against 17.6 s
+        in all (8/64/1/1.05/0: 0.28 s against 1.96 s)."""
         lp, first = self.h.getLp(), self.k.n
         columns = lp.num_col_
         start = np.concatenate([start, np.zeros(len(self.patterns) - len(start), np.int64)])
@@ -299,13 +305,17 @@ class PatternMaster:
             low, high = self.lower[r], self.upper[r]
             cp.add_linear_constraint(total, int(low) if np.isfinite(low) else -(2**62),
                                      int(high) if np.isfinite(high) else 2**62)
-        cost = np.rint(np.asarray(lp.col_cost_)).astype(np.int64)
-        cp.minimize(cp_model.LinearExpr.weighted_sum(x, cost.tolist()))
+        cost = cp_model.LinearExpr.weighted_sum(x, np.rint(np.asarray(lp.col_cost_)).astype(np.int64).tolist())
+        cp.minimize(cost)
+        if most is not None:
+            cp.add(cost <= most - round(self.constant))
         solver = cp_model.CpSolver()
         configure_run(solver, ctx, seconds)  # not the user's parameters: they may be another backend's
         solver.parameters.cp_model_presolve = False  # on a 183-pattern master (32 nodes), presolve and probing
         solver.parameters.cp_model_probing_level = 0  # took 0.55 of the 0.58 s to its optimum; 0.04 s without
         code = solve_until_stopped(solver, cp, ctx)
+        if code == cp_model.INFEASIBLE and most is not None:
+            return None, True, math.inf
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False, math.nan
         uses = np.array([solver.value(v) for v in x[first:]], np.int64)
@@ -451,9 +461,12 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         # there (the duals mix the master's optimal ones) and each node's pattern's is at least its kind's
         # least. So a plan worth `lower` only uses patterns within lower - bound of their kind's least: with
         # every one of those in the master, its MIP either finds such a plan (the optimum) or proves there
-        # is none (the bound rises by a granule).
+        # is none (the bound rises by a granule). Plans worth more than one granule above are cut off: they
+        # prove nothing, and the cut sped the proofs up (3 s window, the 30 unresolved 1 s scenarios outside
+        # the 7 out-of-reach families: 13 resolved against 9, same run; the 1 s grid is unchanged).
         found, optimal, objective = master.best_plan(
-            ctx, budget.remaining() * (1.0 if window is not None else FIRST_MIP_SHARE), uses)
+            ctx, budget.remaining() * (1.0 if window is not None else FIRST_MIP_SHARE), uses,
+            lower + granule if window is not None else None)
         if found is not None:
             uses, counts = found, master.plan(found)
             target = min(target, sign * goals.value(step, counts))
@@ -461,7 +474,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             if not optimal:
                 break  # the MIP ran out of time: no proof
             enumerated += len(window)
-            if round(objective) > lower:
+            if objective > lower:
                 lower += granule
             else:
                 lower = target  # the MIP's plan is worth `lower`: optimal
