@@ -735,9 +735,33 @@ def test_pattern_master_reads_a_whole_number_lp_optimum_as_the_plan():
     for i, nodes in enumerate(master.kinds.nodes):
         for content in np.unique(start[:, nodes].T, axis=0):
             master.add(pods_patterns.Pattern(i, content, np.minimum(content, master.kinds.stay_top[:, i])))
-    assert len(master.patterns) == len(master.kinds) and master.solve_lp() is not None
-    uses = master.integral_uses()
+    assert len(master.patterns) == len(master.kinds)
+    uses = master.dive(Budget(10))
     assert uses is not None and (master.plan(uses) == start).all()
+
+
+def test_diving_turns_a_fractional_pattern_lp_into_a_plan_and_leaves_the_lp_as_it_was():
+    # three nodes alike and three pods of which any two fit a node but not all three: over the three pair
+    # patterns and the empty one, the LP places all three pods with half a node per pair, and no plan
+    # over them places more than two (each pair shares a pod with the others)
+    model = small([(5, 4), (4, 5), (5, 5)], capacity=[(10, 10)] * 3)
+    k = group(model, np.zeros(3, bool))
+    goals = StepGoals(model, k)
+    place = Step(0, "place")
+    master = pods_patterns.PatternMaster(goals, [], place)
+    assert len(master.kinds) == 1 and k.n == 3
+    for content in ([1, 1, 0], [0, 1, 1], [1, 0, 1], [0, 0, 0]):
+        master.add(pods_patterns.Pattern(0, np.array(content), np.zeros(3, np.int64)))
+    assert master.solve_lp()[0] == pytest.approx(-3)
+    uses = master.dive(Budget(10))
+    assert uses is not None and uses.sum() == 3
+    plan = master.plan(uses)
+    assert goals.value(place, plan) == 2 and model.evaluate(model.plan(k.assignment(model, plan))).feasible
+    assert master.solve_lp()[0] == pytest.approx(-3)  # the dive's bounds are undone
+    held = pods_patterns.PatternMaster(goals, [(place, 3)], Step(0, "disrupt"))  # only the LP places all three
+    for p in master.patterns:
+        held.add(p)
+    assert held.solve_lp() is not None and held.dive(Budget(10)) is None
 
 
 def test_a_capped_master_mip_says_when_no_plan_is_worth_the_cap():
