@@ -192,6 +192,9 @@ class PatternMaster:
         self.place_hold = np.array([held.kind == "place" for held, _ in holds], bool)
         h = self.h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        h.setOptionValue("simplex_strategy", 4)  # primal: a master with new columns stays primal feasible. On
+        # the 32/256/1/0.95/7 disrupt step column generation converged in 38 iterations and 0.46 s against 66
+        # and 1.07 s with HiGHS's choice (dual), its LPs taking 64 ms in all against 358 ms
         inf = highspy.kHighsInf
         size = self.kinds.size.astype(float)
         lower = np.concatenate([size, np.full(C, -inf), -k.pending.astype(float),
