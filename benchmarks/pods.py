@@ -144,8 +144,9 @@ def main() -> None:
     if args.scale:
         scale(args.workers)
         return
-    print(f"orkit {orkit.__version__}; {'full grid' if args.full else 'default stratified subset'}; "
-          f"workers {args.workers}", flush=True)
+    grid_name = "full grid" if args.full else "default stratified subset" if args.seeds is None \
+        else f"{args.seeds} seeds per family"
+    print(f"orkit {orkit.__version__}; {grid_name}; workers {args.workers}", flush=True)
     for window in args.windows:
         short = window <= 1.0
         count = args.seeds or (10 if args.full else 3 if short else 1)
