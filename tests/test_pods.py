@@ -600,6 +600,23 @@ def test_a_window_is_enumerated_past_the_pricing_search_limit(monkeypatch):
     assert cut.counts is None or goals.value(disrupt, cut.counts) > cut.bound
 
 
+def test_an_unfinished_proof_still_improves_the_plan_over_the_windows_patterns():
+    # generate(8, 64, 1, 1.05, 2) with 62 pods placed: two windows are enumerated and their MIPs, cut off
+    # one above the bound, find no plan; the third window has too many patterns. The plan must still gain
+    # from the windows' patterns: the MIP over all of them finds disruption 28 against the start's 58
+    model = generate(8, 64, 1, 1.05, 2)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place, disrupt = Step(0, "place"), Step(0, "disrupt")
+    filled, _, _ = fill_to_ceiling(k, goals.members(place), 62, 10**7)
+    start = least_disruptive_nodes(k, filled, True)
+    ctx = StageContext(budget=Budget(60), workers=1)
+    found = pattern_search(goals, [(place, 62)], disrupt, start, ctx, ctx.budget)
+    assert found.enumerated > 0 and found.counts is not None
+    assert found.bound < goals.value(disrupt, found.counts) < goals.value(disrupt, start)
+    assert model.evaluate(model.plan(k.assignment(model, found.counts))).feasible
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
     rng = np.random.default_rng(seed)
