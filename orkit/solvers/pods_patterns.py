@@ -248,9 +248,9 @@ class PatternMaster:
 
     def dive(self, budget: Budget) -> np.ndarray | None:
         """Nodes taking each pattern in a plan found by diving on the LP, or None: while some pattern is
-        taken by a fractional number of nodes, the one nearest above a whole number must be taken by at
-        least the next one, and the LP is solved again; where that leaves no LP solution, by at most the
-        one below instead. A dive takes 0.01-0.05 s. On 32/256/4/1.0/4 it found both MIP steps' optima
+        taken by a fractional number of nodes, the one closest below its next whole number must be taken by
+        at least that many, and the LP is solved again; where that leaves no LP solution, by at most the
+        whole number below instead. A dive takes 0.01-0.05 s. On 32/256/4/1.0/4 it found both MIP steps' optima
         (disruption 53 at the bound), and on 32/128/1/0.95/7 a plan at 38 against the incumbent's 48,
         from which CP-SAT proved 34 in 0.53 s against 1.02 s. (Undoing earlier choices depth first
         found more plans but cost more time: 3 s window on 30 hard scenarios, 19.0 s against 17.2 s.)"""
