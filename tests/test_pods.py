@@ -573,18 +573,24 @@ def test_enumeration_closes_the_gap_column_generation_leaves(monkeypatch):
     assert alone.enumerated == 0 and alone.bound < optimum
 
 
+def disrupt_step_after_packing_62(seed):
+    """generate(8, 64, 1, 1.05, seed) with its place step's plan from bin completion (62 pods placed, as in
+    the chain): (model, classes, step goals, the plan's class counts)."""
+    model = generate(8, 64, 1, 1.05, seed)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    filled, _, _ = fill_to_ceiling(k, goals.members(Step(0, "place")), 62, 10**7)
+    return model, k, goals, least_disruptive_nodes(k, filled, True)
+
+
 def test_a_window_is_enumerated_past_the_pricing_search_limit(monkeypatch):
     # generate(8, 64, 1, 1.05, 1) with 62 pods placed: a window of a few dozen patterns per node kind
     # takes more search nodes to enumerate than a pricing search may use, here held to 5,000 (how far
     # a search goes depends on the duals; at the default 20,000 this window fits). With its own share
     # of the budget the enumeration completes and the master MIP over it proves the disruption optimal
     monkeypatch.setattr(pods_patterns, "SEARCH_NODES", 5_000)
-    model = generate(8, 64, 1, 1.05, 1)
-    k = group(model, model.protected & (model.current >= 0))
-    goals = StepGoals(model, k)
+    model, k, goals, start = disrupt_step_after_packing_62(1)
     place, disrupt = Step(0, "place"), Step(0, "disrupt")
-    filled, _, _ = fill_to_ceiling(k, goals.members(place), 62, 10**7)  # the place step's plan in the chain
-    start = least_disruptive_nodes(k, filled, True)
     holds = [(place, goals.value(place, start))]
     assert holds[0][1] == most_placed_by_totals(k, goals.members(place)) == 62  # the most that fit the totals
 
@@ -604,12 +610,8 @@ def test_an_unfinished_proof_still_improves_the_plan_over_the_windows_patterns()
     # generate(8, 64, 1, 1.05, 2) with 62 pods placed: two windows are enumerated and their MIPs, cut off
     # one above the bound, find no plan; the third window has too many patterns. The plan must still gain
     # from the windows' patterns: the MIP over all of them finds disruption 28 against the start's 58
-    model = generate(8, 64, 1, 1.05, 2)
-    k = group(model, model.protected & (model.current >= 0))
-    goals = StepGoals(model, k)
+    model, k, goals, start = disrupt_step_after_packing_62(2)
     place, disrupt = Step(0, "place"), Step(0, "disrupt")
-    filled, _, _ = fill_to_ceiling(k, goals.members(place), 62, 10**7)
-    start = least_disruptive_nodes(k, filled, True)
     ctx = StageContext(budget=Budget(60), workers=1)
     found = pattern_search(goals, [(place, 62)], disrupt, start, ctx, ctx.budget)
     assert found.enumerated > 0 and found.counts is not None
@@ -751,9 +753,7 @@ def test_pattern_master_reads_a_whole_number_lp_optimum_as_the_plan():
     k = group(model, model.protected & (model.current >= 0))
     master = pods_patterns.PatternMaster(StepGoals(model, k), [], Step(0, "disrupt"))
     start = k.counts(model.valid_current_plan(), model.n_nodes)
-    for i, nodes in enumerate(master.kinds.nodes):
-        for content in np.unique(start[:, nodes].T, axis=0):
-            master.add(pods_patterns.Pattern(i, content, np.minimum(content, master.kinds.stay_top[:, i])))
+    master.add_plan(start)
     assert len(master.patterns) == len(master.kinds)
     uses = master.dive(Budget(10))
     assert uses is not None and (master.plan(uses) == start).all()
@@ -792,13 +792,9 @@ def test_a_capped_master_mip_says_when_no_plan_is_worth_the_cap():
     goals = StepGoals(model, k)
     place, disrupt = Step(0, "place"), Step(0, "disrupt")
     master = pods_patterns.PatternMaster(goals, [(place, 4)], disrupt)
-    for plan in ([1, 0, 1, 0], [0, 1, 0, 1]):  # moving b and c, then moving a
-        counts = k.counts(np.array(plan), model.n_nodes)
-        for i, nodes in enumerate(master.kinds.nodes):
-            content = counts[:, nodes[0]]
-            master.add(pods_patterns.Pattern(i, content, np.minimum(content, master.kinds.stay_top[:, i])))
+    worse = master.add_plan(k.counts(np.array([1, 0, 1, 0]), model.n_nodes))  # moving b and c
+    master.add_plan(k.counts(np.array([0, 1, 0, 1]), model.n_nodes))  # moving a
     ctx = StageContext(budget=Budget(10), workers=1)
-    worse = np.array([1, 1, 0, 0])  # the first plan's two patterns, one node each
     assert master.best_plan(ctx, 5.0, worse, 1) == (None, True, math.inf)
     uses, optimal, objective = master.best_plan(ctx, 5.0, worse, 2)
     assert optimal and objective == 2 and goals.value(disrupt, master.plan(uses)) == 2

@@ -211,14 +211,14 @@ class PatternMaster:
             h.addCol(0.0 if self.place else float(self.objective[c]), 0, inf, len(rows), np.array(rows, np.int32),
                      np.ones(len(rows)))
         self.patterns: list[Pattern] = []
-        self.keys: set[tuple[int, bytes, bytes]] = set()
+        self.index: dict[tuple[int, bytes, bytes], int] = {}  # of each pattern in `patterns`
 
     def add(self, p: Pattern) -> bool:
         """Add the pattern unless the master has it: whether it was new."""
         key = (p.kind, p.content.tobytes(), p.stays.tobytes())
-        if key in self.keys:
+        if key in self.index:
             return False
-        self.keys.add(key)
+        self.index[key] = len(self.patterns)
         rows = [p.kind]
         values = [1.0]
         for c in np.flatnonzero(p.content):
@@ -237,6 +237,20 @@ class PatternMaster:
                       np.array(rows, np.int32), np.array(values))
         self.patterns.append(p)
         return True
+
+    def add_plan(self, counts: np.ndarray) -> np.ndarray:
+        """Add the node contents of plan `counts` ([class, node]), each node keeping as many of its
+        running pods as it can; return how many nodes take each of the master's patterns in that plan."""
+        taken: dict[int, int] = {}
+        for i, nodes in enumerate(self.kinds.nodes):
+            contents, used = np.unique(counts[:, nodes].T, axis=0, return_counts=True)
+            for content, n in zip(contents, used):
+                p = Pattern(i, content, np.minimum(content, self.kinds.stay_top[:, i]))
+                self.add(p)
+                taken[self.index[(i, p.content.tobytes(), p.stays.tobytes())]] = int(n)
+        uses = np.zeros(len(self.patterns), np.int64)
+        uses[list(taken)] = list(taken.values())
+        return uses
 
     def solve_lp(self) -> tuple[float, np.ndarray] | None:
         """(LP value, row duals) of the restricted master, or None."""
@@ -427,12 +441,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             top, counts = _fill_ceiling(goals, holds, members, placed, top, budget)
         if counts is not None or placed >= top:
             return PatternResult(top, counts, 0, True)
-    start = []  # nodes taking each starting pattern
-    for i, nodes in enumerate(kinds.nodes):
-        contents, uses = np.unique(best[:, nodes].T, axis=0, return_counts=True)
-        for content, used in zip(contents, uses):
-            master.add(Pattern(i, content, np.minimum(content, kinds.stay_top[:, i])))
-            start.append(used)
+    start = master.add_plan(best)
     pricer = ExactPricer(goals.k, kinds, ctx.workers)
     sign = -1 if master.place else 1  # the master minimises sign * the step's value
     target = sign * goals.value(step, best)
@@ -470,7 +479,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
             converged = (not new and pricer.exact) or value - bound < TOLERANCE
             break
     lower = round_up(bound) if bound > -math.inf else -top if master.place else 0
-    counts, enumerated, uses = None, 0, np.array(start)
+    counts, enumerated, uses = None, 0, start
 
     def widen() -> list[Pattern] | None:
         """Every pattern a plan worth `lower` may use (see below), added to the master; None when too many."""
