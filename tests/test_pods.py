@@ -421,7 +421,7 @@ def test_pricing_knapsack_matches_enumeration(seed):
     for x, got, top, row_count, row_capacity in zip(xs, values, uppers, counts, capacities):
         assert (x <= row_count).all() and (x @ weight <= row_capacity).all() and got == pytest.approx(value @ x)
         assert got == top == pytest.approx(bounded_knapsack(value, row_count, weight, row_capacity, 0.0, 10**6, own)[1])
-    # split over threads, the same answers as in one thread (the first row's weights serve all rows)
+    # split over threads, the same answers as in one thread (rows of one capacity share the first one's weights)
     counts = rng.integers(0, 3, (20, items))
     capacities = rng.integers(10, 100, (20, resources))
     alone, split = (bounded_knapsacks(value, counts, weight, capacities, np.zeros(20), 10**6, 0.0, workers)
@@ -433,6 +433,21 @@ def test_pricing_knapsack_matches_enumeration(seed):
     assert (x @ weight <= capacity).all() and cut_short <= best + 1e-9
     assert upper >= best - 1e-9  # a search cut short still bounds the optimum from above
     assert upper > cut_short or cut_short == pytest.approx(best)  # and claims optimality only when it has it
+
+
+def test_a_knapsack_row_of_another_capacity_gets_its_own_bound_weights():
+    """A row's answer does not depend on the rows priced with it. On a two-tier place step every node's
+    free capacity differs, and a nearly full node's bound weights cut the other nodes' searches short."""
+    rng = np.random.default_rng(7)
+    items = 24
+    weight = rng.integers(1, 60, (items, 2))
+    value = (weight / [400, 3000]).sum(axis=1) * rng.uniform(0.95, 1.05, items)  # nearly equally worth their room
+    counts = np.full((2, items), 3)
+    capacities = np.array([[400, 40], [300, 3000]])  # nearly full in the second resource, and roomy in it
+    together = bounded_knapsacks(value, counts, weight, capacities, np.zeros(2), 300, 0.0)
+    for row in range(2):
+        alone = bounded_knapsacks(value, counts[row:row + 1], weight, capacities[row:row + 1], np.zeros(1), 300, 0.0)
+        assert (together[0][row] == alone[0][0]).all() and together[2][row] == alone[2][0]
 
 
 def test_pricing_kernel_compile_time_is_reported():

@@ -203,9 +203,9 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
 @njit(cache=True, nogil=True)
 def _knapsack_rows(value: np.ndarray, counts: np.ndarray, weight: np.ndarray, capacities: np.ndarray,
                    floors: np.ndarray, node_limit: int, least_value: float,
-                   multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`bounded_knapsack` once per row, all with `multiplier` (empty: each row's own choice).
-    It releases the GIL, so threads can run it on parts of the rows at once."""
+                   multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`bounded_knapsack` once per row g, with multipliers[g]. It releases the GIL, so threads can
+    run it on parts of the rows at once."""
     rows, n = counts.shape
     xs = np.zeros((rows, n), np.int64)
     best = np.zeros(rows)
@@ -213,7 +213,7 @@ def _knapsack_rows(value: np.ndarray, counts: np.ndarray, weight: np.ndarray, ca
     for g in range(rows):
         items = np.nonzero((counts[g] > 0) & (value > least_value))[0]
         x, found, most = bounded_knapsack(value[items], counts[g][items], weight[items], capacities[g], floors[g],
-                                          node_limit, multiplier)
+                                          node_limit, multipliers[g])
         xs[g][items] = x
         best[g], upper[g] = found, most
     return xs, best, upper
@@ -225,21 +225,30 @@ def bounded_knapsacks(value: np.ndarray, counts: np.ndarray, weight: np.ndarray,
     """`bounded_knapsack` once per row g of counts [g, item], capacities [g, resource] and floors [g],
     over the items worth more than `least_value` with a positive count, in one compiled call per
     thread: the nodes of a disrupt step price 32 knapsacks a round, most settled within 50 search
-    nodes, where calling one at a time cost more than the searches. The first knapsack's surrogate
-    multipliers serve them all (their items differ only in the pods running on each node), so the
-    answer does not depend on `workers`. With 2 workers, column generation on a 32-node disrupt
-    step took 0.90 s instead of 1.06 s (median of 5). Returns (x [g, item], value [g], upper [g])."""
+    nodes, where calling one at a time cost more than the searches. Rows of one capacity share the
+    surrogate multipliers chosen for the first of them (their items differ only in the pods running
+    on each node), so the answer does not depend on `workers`. A row of another capacity gets its
+    own: on a two-tier place step every node's free capacity differs, and a nearly full node's
+    multipliers cut the other nodes' searches short at 20,000 search nodes (4.5 ms each) where their
+    own settled them in 0.1-0.2 ms. With 2 workers, column generation on a 32-node disrupt step took
+    0.90 s instead of 1.06 s (median of 5). Returns (x [g, item], value [g], upper [g])."""
     rows = counts.shape[0]  # at least one: a cluster has nodes
-    items = np.flatnonzero((counts[0] > 0) & (value > least_value))
-    multiplier = surrogate_multipliers(value[items], counts[0][items], weight[items], capacities[0])
+    multipliers = np.empty(capacities.shape)
+    chosen: dict[bytes, np.ndarray] = {}
+    for g in range(rows):
+        key = capacities[g].tobytes()
+        if key not in chosen:
+            items = np.flatnonzero((counts[g] > 0) & (value > least_value))
+            chosen[key] = surrogate_multipliers(value[items], counts[g][items], weight[items], capacities[g])
+        multipliers[g] = chosen[key]
     parts = min(workers, rows // SPLIT_ROWS, _POOL_THREADS + 1)
     if parts < 2:
-        return _knapsack_rows(value, counts, weight, capacities, floors, node_limit, least_value, multiplier)
+        return _knapsack_rows(value, counts, weight, capacities, floors, node_limit, least_value, multipliers)
     shares = [np.arange(p, rows, parts) for p in range(parts)]  # interleaved: neighbouring nodes cost alike
     futures = [_POOL.submit(_knapsack_rows, value, counts[share], weight, capacities[share], floors[share],
-                            node_limit, least_value, multiplier) for share in shares[1:]]
+                            node_limit, least_value, multipliers[share]) for share in shares[1:]]
     results = [_knapsack_rows(value, counts[shares[0]], weight, capacities[shares[0]], floors[shares[0]],
-                              node_limit, least_value, multiplier)] + [f.result() for f in futures]
+                              node_limit, least_value, multipliers[shares[0]])] + [f.result() for f in futures]
     xs = np.zeros(counts.shape, np.int64)
     best, upper = np.zeros(rows), np.zeros(rows)
     for share, (x, found, most) in zip(shares, results):
@@ -302,7 +311,7 @@ def compile_seconds() -> float:
     if not _COMPILE_SECONDS:
         started = time.perf_counter()
         one, ones = np.ones(1), np.ones(1, np.int64)
-        _knapsack_rows(one, ones[None], np.ones((1, 1), np.int64), ones[None], np.zeros(1), 1, 0.0, np.zeros(0))
+        _knapsack_rows(one, ones[None], np.ones((1, 1), np.int64), ones[None], np.zeros(1), 1, 0.0, one[None])
         surrogate_multipliers(one, ones, np.ones((1, 1), np.int64), ones)  # bounded_knapsacks calls it on its own
         knapsack_contents_above(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, 1)
         fill_within_slack(ones, ones, np.ones((1, 1), np.int64), ones, 2, ones, 1)
