@@ -39,7 +39,7 @@ from orkit.solvers.pods_classes import group, least_disruptive_nodes
 from orkit.solvers.pods_fill import ceiling_out_of_reach, fill_to_ceiling, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals, score_bound
 from orkit.solvers.pods_patterns import pattern_search
-from orkit.solvers.pods_steps import run_steps
+from orkit.solvers.pods_steps import run_steps, settled_mask
 from tests.conftest import INSTANCES
 from tests.test_cli import run
 
@@ -621,10 +621,12 @@ def test_a_window_is_enumerated_past_the_pricing_search_limit(monkeypatch):
     assert cut.counts is None or goals.value(disrupt, cut.counts) > cut.bound
 
 
-def test_an_unfinished_proof_still_improves_the_plan_over_the_windows_patterns():
+def test_an_unfinished_proof_still_improves_the_plan_over_the_windows_patterns(monkeypatch):
     # generate(8, 64, 1, 1.05, 2) with 62 pods placed: two windows are enumerated and their MIPs, cut off
-    # one above the bound, find no plan; the third window has too many patterns. The plan must still gain
-    # from the windows' patterns: the MIP over all of them finds disruption 28 against the start's 58
+    # one above the bound, find no plan; the third window has more patterns than 1,000 (within the default
+    # limit it proves 28 optimal). The plan must still gain from the windows' patterns: the MIP over all of
+    # them finds disruption 28 against the start's 58
+    monkeypatch.setattr(pods_patterns, "ENUMERATION_LIMIT", 1_000)
     model, k, goals, start = disrupt_step_after_packing_62(2)
     place, disrupt = Step(0, "place"), Step(0, "disrupt")
     ctx = StageContext(budget=Budget(60), workers=1)
@@ -632,6 +634,32 @@ def test_an_unfinished_proof_still_improves_the_plan_over_the_windows_patterns()
     assert found.enumerated > 0 and found.counts is not None
     assert found.bound < goals.value(disrupt, found.counts) < goals.value(disrupt, start)
     assert model.evaluate(model.plan(k.assignment(model, found.counts))).feasible
+
+
+def test_a_window_of_thousands_of_patterns_is_enumerated(monkeypatch):
+    # generate(16, 64, 2, 0.95, 0): the repack settles tier 0 and places 30 pods of tier 1, where the pattern
+    # LP's bound is 31. Every pattern a plan placing 31 may use, 2,988 of them, goes into the master, and the
+    # dive over them finds that plan; with room for only 1,000 the window is not enumerated and the step stays
+    # at 30 (which is why the 1 s chain left this scenario unresolved)
+    model = generate(16, 64, 2, 0.95, 0)
+    start = model.assignment_of(orkit.solve(model, backend="heuristic", time_limit=5).solution)
+    hold, settled = settled_mask(model, start)
+    k = group(model, hold)
+    goals = StepGoals(model, k)
+    place = Step(1, "place")
+    counts = k.counts(start, model.n_nodes)
+    assert settled == 1 and goals.value(place, counts) == 30
+
+    def search():
+        ctx = StageContext(budget=Budget(30), workers=1)
+        return pattern_search(goals, [], place, counts, ctx, ctx.budget)
+
+    found = search()
+    assert found.bound == 31 and found.counts is not None and goals.value(place, found.counts) == 31
+    assert model.evaluate(model.plan(k.assignment(model, found.counts))).feasible
+    monkeypatch.setattr(pods_patterns, "ENUMERATION_LIMIT", 1_000)
+    narrow = search()
+    assert narrow.bound == 31 and (narrow.counts is None or goals.value(place, narrow.counts) == 30)
 
 
 @pytest.mark.parametrize("seed", range(30))
