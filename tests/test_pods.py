@@ -662,6 +662,22 @@ def test_a_window_of_thousands_of_patterns_is_enumerated(monkeypatch):
     assert narrow.bound == 31 and (narrow.counts is None or goals.value(place, narrow.counts) == 30)
 
 
+def test_a_ceiling_search_that_gives_up_early_runs_again_at_its_measured_rate(monkeypatch):
+    # generate(8, 64, 1, 1.05, 6): bin completion places the 62 pods the totals allow after 6.9M search
+    # nodes. Told that nodes cost a millisecond each, the first search gives up at once; the searches
+    # after it take their node limits from the rate they measured, and within the half second find 62
+    monkeypatch.setattr(pods_patterns, "FILL_RATE", 1_000)
+    model = generate(8, 64, 1, 1.05, 6)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    place = Step(0, "place")
+    members = goals.members(place)
+    assert most_placed_by_totals(k, members) == 62
+    top, counts = pods_patterns._fill_ceiling(goals, [], members, 61, 62, Budget(10))
+    assert top == 62 and counts is not None and goals.value(place, counts) == 62
+    assert model.evaluate(model.plan(k.assignment(model, counts))).feasible
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
     rng = np.random.default_rng(seed)
