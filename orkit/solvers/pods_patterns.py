@@ -411,7 +411,7 @@ def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.n
     for each refutation, and a plan placing it that keeps every hold, or None). Stops at `placed`
     (the best plan's value) or when its share of the budget is spent.
 
-    The search counts nodes, not seconds, and their cost varies threefold between clusters, so the
+    The search counts nodes, not seconds, and their cost varies several-fold between clusters, so the
     first search assumes the slow FILL_RATE; one that gives up is run again, deeper, at the rate it
     measured, for what is left of its share (8/64/1/1.05/6: 62 found in 6.9M nodes, where the 1 s
     window's first 3.7M took 0.04 s of its 0.12 s)."""
