@@ -76,7 +76,8 @@ def summarise(rows, title):
         print(f"{name:<12}{k:>8}{share('improved'):>10}{share('proven'):>8}{share('default optimal'):>9}"
               f"{100 * resolved(group) / k:>8.0f}%{share('unresolved'):>9}{sum(r['worse'] for r in group):>6}"
               f"{statistics.median(r['wall'] for r in group):>9.2f}{max(r['overshoot'] for r in group):>9.2f}")
-    print(f"resolved: {resolved(rows)} of {len(rows)} ({100 * resolved(rows) / len(rows):.1f} %)")
+    done = resolved(rows)
+    print(f"resolved: {done} of {len(rows)} ({100 * done / len(rows):.1f} %)")
 
 
 def resolved(rows) -> int:

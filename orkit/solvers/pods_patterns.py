@@ -426,12 +426,12 @@ def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.n
             return top, counts
         if refuted:
             top -= 1
-        elif counts is None and used >= search_nodes:  # gave up: search again if it can go deeper
+        elif counts is not None or used < search_nodes:
+            break  # a plan that breaks a hold, or no claim (too many left-out sets, or nodes not alike)
+        else:  # gave up: search again if the rate it measured lets it go deeper
             rate = used / max(time.perf_counter() - started, 1e-3)
             if share.remaining() * rate <= search_nodes:
                 break
-        else:
-            break
         search_nodes = int(share.remaining() * rate)
     return top, None
 
