@@ -678,6 +678,27 @@ def test_a_ceiling_search_that_gives_up_early_runs_again_at_its_measured_rate(mo
     assert model.evaluate(model.plan(k.assignment(model, counts))).feasible
 
 
+def test_a_rate_measured_on_one_ceiling_does_not_size_the_next_ceilings_search(monkeypatch):
+    # the first search gives up at once, so its measured rate is enormous; the retry refutes 62, and
+    # the search for 61 starts again from FILL_RATE rather than from the rate the 62 search measured
+    limits = []
+
+    def fake_fill(k, members, top, node_limit):
+        limits.append((top, node_limit))
+        if len(limits) == 1:
+            return None, False, node_limit  # gave up, instantly
+        return None, top == 62, 0  # refuted 62; no claim on 61
+
+    monkeypatch.setattr(pods_patterns, "fill_to_ceiling", fake_fill)
+    model = generate(8, 64, 1, 1.05, 9)
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    pods_patterns._fill_ceiling(goals, [], goals.members(Step(0, "place")), 60, 62, Budget(10))
+    assert [top for top, _ in limits] == [62, 62, 61]
+    assert limits[1][1] > 100 * limits[0][1]  # the retry used the measured rate
+    assert 0 < limits[2][1] <= pods_patterns.FILL_SECONDS * pods_patterns.FILL_RATE
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_ceiling_refutation_never_refutes_a_plan_that_exists(seed):
     rng = np.random.default_rng(seed)

@@ -426,6 +426,7 @@ def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.n
             return top, counts
         if refuted:
             top -= 1
+            rate = FILL_RATE  # a rate measured on one ceiling's left-out sets says little about the next's
         elif counts is not None or used < search_nodes:
             break  # a plan that breaks a hold, or no claim (too many left-out sets, or nodes not alike)
         else:  # gave up: search again if the rate it measured lets it go deeper
