@@ -11,10 +11,11 @@ the least of that slack unused are tried first. States (pods left) already shown
 remembered. On the 8-node, 64-pod grid family at util 1.05, where column generation and CP-SAT
 stayed at 61 placed for 30 s, it packs 62 in 0.02-0.08 s in 5 of 6 seeds.
 
-Where the slack of a small resource (CPU in millicores) is narrow, as at util 1.0 with every pod
-placed, a completion is only extended while the classes after it can still add a sum inside the
-window (a table of reachable sums): 16-node, 128-pod clusters at util 1.0 are then refuted in
-0.01-0.03 s, where the search without the table gave up after 0.4 s.
+Where the slack of a resource is narrow, as at util 1.0 with every pod placed, a completion is only
+extended while the classes after it can still add a sum inside the window (a table of reachable
+sums): 16-node, 128-pod clusters at util 1.0 are then refuted in 0.01-0.03 s, where the search
+without the table gave up after 0.4 s. A large resource (memory in bytes) is tabled in coarse units,
+each request rounded down, so the window is widened by a unit for every pod that may still come.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from numba import njit
 
 FOUND, NONE, GAVE_UP = 1, 0, -1
 FAILED_STATES = 1 << 14  # states remembered as not packing, at most (a hash table of twice as many slots)
-EXACT_CAPACITY = 1 << 16  # a resource this small (CPU in millicores) is tracked sum by sum for narrow windows
+TABLE_SIZE = 1 << 14  # sums of a narrow resource are tabled exactly up to this capacity (CPU in millicores),
+# in coarser units beyond (memory in bytes): 8/64/1/1.05/9 is refuted in 0.005 s, where 1e8 nodes did not settle
+# it. (A table of 2^16 entries costs 4x more to build; one of 2^12 loses refutations on 16/128/1/1.05/0)
+ENTRIES_PER_NODE = 4  # table entries cost about a search node per four (600-800M entries/s, 60-250M nodes/s)
 NARROW = 64  # a window narrower than 1/64 of the capacity is narrow
 FAILED_BYTES = 1 << 24  # and at most this much memory for them (a 500-node cluster has thousands of classes)
 
@@ -37,11 +41,17 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
     `slack` in every resource. Stops (possibly short) once `nodes` passes `node_limit`."""
     n, d = demand.shape
     reach = np.zeros((n + 1, d), np.int64)  # the most the classes from order position q on can add
+    exact = _narrow_resource(slack, capacity)
+    pods_after = np.zeros(n + 1, np.int64)  # the most pods the classes from order position q on can add
+    least_after = np.full(n + 1, capacity[exact] + 1 if exact >= 0 else 1, np.int64)  # and their least request
     for q in range(n - 1, -1, -1):
         c = order[q]
+        pods_after[q] = pods_after[q + 1] + min(left[c], most[c])
+        least_after[q] = least_after[q + 1]
+        if exact >= 0 and min(left[c], most[c]) > 0 and demand[c, exact] > 0:
+            least_after[q] = min(least_after[q], demand[c, exact])
         for r in range(d):
             reach[q, r] = reach[q + 1, r] + min(left[c], most[c]) * demand[c, r]
-    exact = _narrow_resource(slack, capacity)
     sums_below = _reachable_sums(left, most, demand, capacity, order, largest, exact, nodes)
     found = np.zeros((64, n), np.int64)
     m = 0
@@ -87,7 +97,10 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
             if load[r] + reach[q + 1, r] < low[r]:
                 full_enough = False
         if full_enough and exact >= 0:  # the positions after can add a sum within the narrow window
-            top, bottom = capacity[exact] - load[exact], max(low[exact] - load[exact], 0)
+            unit, room = _unit(capacity[exact]), capacity[exact] - load[exact]
+            top, bottom = room // unit, max(low[exact] - load[exact], 0) // unit
+            if unit > 1:  # each pod's request, in units, is rounded down by less than one; so many pods may come
+                bottom -= min(pods_after[q + 1], room // least_after[q + 1])
             full_enough = sums_below[q + 1, top] > (sums_below[q + 1, bottom - 1] if bottom > 0 else 0)
         if full_enough:
             q += 1
@@ -102,32 +115,40 @@ def _completions(left: np.ndarray, most: np.ndarray, slack: np.ndarray, demand: 
 
 @njit(cache=True, nogil=True)
 def _narrow_resource(slack: np.ndarray, capacity: np.ndarray) -> int:
-    """The resource with the smallest capacity, when at most EXACT_CAPACITY, and its slack is
-    below 1/NARROW of it (node contents must then hit a narrow window of sums); else -1."""
+    """The resource whose slack is the smallest share of its capacity, when below 1/NARROW (node
+    contents must then hit a narrow window of its sums); else -1."""
     best = -1
     for r in range(len(capacity)):
-        if capacity[r] <= EXACT_CAPACITY and slack[r] * NARROW < capacity[r] and \
-                (best < 0 or capacity[r] < capacity[best]):
+        if capacity[r] > 0 and slack[r] * NARROW < capacity[r] and \
+                (best < 0 or slack[r] / capacity[r] < slack[best] / capacity[best]):
             best = r
     return best
 
 
 @njit(cache=True, nogil=True)
+def _unit(capacity: int) -> int:
+    """The unit a resource's sums are tabled in: 1 up to TABLE_SIZE, so at most TABLE_SIZE + 1 entries."""
+    return max(1, -(-(capacity + 1) // (TABLE_SIZE + 1)))
+
+
+@njit(cache=True, nogil=True)
 def _reachable_sums(left: np.ndarray, most: np.ndarray, demand: np.ndarray, capacity: np.ndarray,
                     order: np.ndarray, largest: int, r: int, nodes: np.ndarray) -> np.ndarray:
-    """[q, s]: how many sums up to s of resource r the classes from order position q on can add
-    (each within min(left, most), less the pod of `largest` already taken); empty when r < 0."""
+    """[q, s]: how many sums up to s of resource r (in `_unit`s, each request rounded down) the
+    classes from order position q on can add (each within min(left, most), less the pod of
+    `largest` already taken); empty when r < 0."""
     n = len(order)
     if r < 0:
         return np.zeros((0, 0), np.int32)
-    top = capacity[r]
+    unit = _unit(capacity[r])
+    top = capacity[r] // unit
     below = np.zeros((n + 1, top + 1), np.int32)
     can = np.zeros(top + 1, np.bool_)
     can[0] = True
     below[n] = 1
     for q in range(n - 1, -1, -1):
         c = order[q]
-        step = demand[c, r]
+        step = demand[c, r] // unit
         copies = min(left[c], most[c] - (1 if c == largest else 0))
         if step > 0 and copies > 0:
             for s in range(top, -1, -1):  # bounded: some 1..copies of the step lead to s from a reachable sum
@@ -138,7 +159,7 @@ def _reachable_sums(left: np.ndarray, most: np.ndarray, demand: np.ndarray, capa
                         if can[s - j * step]:
                             can[s] = True
                             break
-            nodes[0] += (top + 1) * copies
+            nodes[0] += (top + 1) * copies // ENTRIES_PER_NODE
         total = 0
         for s in range(top + 1):
             total += can[s]
