@@ -414,7 +414,8 @@ def _fill_ceiling(goals: StepGoals, holds: list[tuple[Step, int]], members: np.n
     The search counts nodes, not seconds, and their cost varies several-fold between clusters, so the
     first search assumes the slow FILL_RATE; one that gives up is run again, deeper, at the rate it
     measured, for what is left of its share (8/64/1/1.05/6: 62 found in 6.9M nodes, where the 1 s
-    window's first 3.7M took 0.04 s of its 0.12 s)."""
+    window's first 3.7M took 0.04 s of its 0.12 s). The search for a ceiling one lower, over other
+    left-out sets, starts from FILL_RATE again."""
     share = budget.slice(min(budget.remaining() * FILL_SHARE, FILL_SECONDS))
     rate = FILL_RATE
     search_nodes = int(share.remaining() * rate)
