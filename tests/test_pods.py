@@ -662,19 +662,23 @@ def test_a_window_of_thousands_of_patterns_is_enumerated(monkeypatch):
     assert narrow.bound == 31 and (narrow.counts is None or goals.value(place, narrow.counts) == 30)
 
 
+def single_tier_place(model: Cluster):
+    """(classes, step goals, the place step's classes) of a one-priority cluster, running pods movable."""
+    k = group(model, model.protected & (model.current >= 0))
+    goals = StepGoals(model, k)
+    return k, goals, goals.members(Step(0, "place"))
+
+
 def test_a_ceiling_search_that_gives_up_early_runs_again_at_its_measured_rate(monkeypatch):
     # generate(8, 64, 1, 1.05, 6): bin completion places the 62 pods the totals allow after 6.9M search
     # nodes. Told that nodes cost a millisecond each, the first search gives up at once; the searches
     # after it take their node limits from the rate they measured, and within the half second find 62
     monkeypatch.setattr(pods_patterns, "FILL_RATE", 1_000)
     model = generate(8, 64, 1, 1.05, 6)
-    k = group(model, model.protected & (model.current >= 0))
-    goals = StepGoals(model, k)
-    place = Step(0, "place")
-    members = goals.members(place)
+    k, goals, members = single_tier_place(model)
     assert most_placed_by_totals(k, members) == 62
     top, counts = pods_patterns._fill_ceiling(goals, [], members, 61, 62, Budget(10))
-    assert top == 62 and counts is not None and goals.value(place, counts) == 62
+    assert top == 62 and counts is not None and goals.value(Step(0, "place"), counts) == 62
     assert model.evaluate(model.plan(k.assignment(model, counts))).feasible
 
 
@@ -690,10 +694,8 @@ def test_a_rate_measured_on_one_ceiling_does_not_size_the_next_ceilings_search(m
         return None, top == 62, 0  # refuted 62; no claim on 61
 
     monkeypatch.setattr(pods_patterns, "fill_to_ceiling", fake_fill)
-    model = generate(8, 64, 1, 1.05, 9)
-    k = group(model, model.protected & (model.current >= 0))
-    goals = StepGoals(model, k)
-    pods_patterns._fill_ceiling(goals, [], goals.members(Step(0, "place")), 60, 62, Budget(10))
+    _, goals, members = single_tier_place(generate(8, 64, 1, 1.05, 9))
+    pods_patterns._fill_ceiling(goals, [], members, 60, 62, Budget(10))
     assert [top for top, _ in limits] == [62, 62, 61]
     assert limits[1][1] > 100 * limits[0][1]  # the retry used the measured rate
     assert 0 < limits[2][1] <= pods_patterns.FILL_SECONDS * pods_patterns.FILL_RATE
@@ -703,9 +705,7 @@ def test_a_ceiling_narrow_in_memory_is_refuted_by_the_table_of_memory_sums():
     # generate(8, 64, 1, 1.05, 9): the two pods the totals leave out leave 0.03 % of a node's memory
     # unused in all; sums of memory, tabled in coarse units, refute 62 within 2M search nodes, where
     # without the table 1e8 nodes did not settle it
-    model = generate(8, 64, 1, 1.05, 9)
-    k = group(model, model.protected & (model.current >= 0))
-    members = StepGoals(model, k).members(Step(0, "place"))
+    k, _, members = single_tier_place(generate(8, 64, 1, 1.05, 9))
     assert most_placed_by_totals(k, members) == 62
     counts, refuted, _ = fill_to_ceiling(k, members, 62, 10**7)
     assert refuted and counts is None

@@ -48,7 +48,8 @@ ENUMERATION_SECONDS = 0.5  # and at most this long (the pricing's 20,000 nodes c
 # dozen patterns: on 8/64/1/1.05/1 the disrupt step stayed unproven at 10 s)
 FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place step's ceiling
 FILL_SECONDS = 0.5  # and at most this long: the compiled search does not see a Ctrl-C
-FILL_RATE = 30_000_000  # its search nodes per second at first, about half the slowest rate measured (57M)
+FILL_RATE = 30_000_000  # its search nodes per second at first, about half the slowest rate measured (57M,
+# before a table entry was charged a quarter of a node; the retry corrects the rate either way)
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
 
