@@ -29,7 +29,7 @@ from ortools.sat.python import cp_model
 from orkit.core.backend import StageContext
 from orkit.core.budget import Budget
 from orkit.solvers.cpsat.common import configure_run, solve_until_stopped
-from orkit.solvers.exact.knapsack_kernels import bounded_knapsacks, knapsack_contents_above
+from orkit.solvers.exact.knapsack_kernels import bounded_knapsacks, knapsack_contents_above, partners_of
 from orkit.solvers.mip.common import _highs
 from orkit.solvers.pods_classes import PodClasses
 from orkit.solvers.pods_fill import ceiling_out_of_reach, fill_to_ceiling, most_placed_by_totals
@@ -102,6 +102,9 @@ class ExactPricer:
         self.top = k.count_limits[:, kinds.first]  # [class, kind]
         self.capacity = np.maximum(k.free[kinds.first], 0)
         self.classes = np.concatenate([np.arange(k.n), np.arange(k.n)])  # of the items: stays, then the rest
+        # a class's other pods come to a node only once every one of its pods running there stays: the
+        # content with one swapped for one that stays (the same requests) costs less, so searches skip it
+        self.partner = np.concatenate([np.full(k.n, -1), np.arange(k.n)]).astype(np.int64)
         self.exact = True  # the last pricing's bound is exact (every search finished)
         self.node_limit = SEARCH_NODES
 
@@ -137,7 +140,7 @@ class ExactPricer:
         counts = np.array([count for _, count in searches])
         capacities = self.capacity[[group[0] for group in groups]]
         xs, best, upper = bounded_knapsacks(value, counts, self.k.demand[self.classes], capacities, floors,
-                                            self.node_limit, TOLERANCE, self.workers)
+                                            self.node_limit, TOLERANCE, self.workers, self.partner)
         self.exact = bool((upper <= best).all())
         n = self.k.n
         contents, kept = xs[:, :n] + xs[:, n:], xs[:, :n]
@@ -162,13 +165,15 @@ class ExactPricer:
             xs, complete = knapsack_contents_above(value[items], count[items], self.k.demand[self.classes[items]],
                                                    self.capacity[group[0]], floor, most - len(found),
                                                    max(self.node_limit, compiled_search_nodes(
-                                                       budget, ENUMERATION_SHARE, ENUMERATION_SECONDS, SEARCH_RATE)))
+                                                       budget, ENUMERATION_SHARE, ENUMERATION_SECONDS, SEARCH_RATE)),
+                                                   partners_of(items, self.partner))
             if not complete:
                 return None
             for x in xs:
                 content, kept = self._content(x, items)
                 if (kept < np.minimum(content, count[: self.k.n])).any():
-                    continue  # the same content keeping more of its running pods costs less
+                    continue  # the same content keeping more of its running pods costs less (the search
+                    # skips these, except where pods of no requests tie with their partner in its order)
                 cost = float(u @ content + w @ kept)
                 found += [Pattern(i, content, kept) for i in group if cost - mu[i] <= limit[i] + TOLERANCE]
         return found
