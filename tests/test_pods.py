@@ -629,7 +629,7 @@ def disrupt_step_after_packing_62(seed):
 def test_a_window_is_enumerated_past_the_pricing_search_limit(monkeypatch):
     # generate(8, 64, 1, 1.05, 1) with 62 pods placed: a window of a few dozen patterns per node kind
     # takes more search nodes to enumerate than a pricing search may use, here held to 5,000 (how far
-    # a search goes depends on the duals; at the default 20,000 this window fits). With its own share
+    # a search goes depends on the duals, so the limit is pinned rather than left to grow). With its own share
     # of the budget the enumeration completes and the master MIP over it proves the disruption optimal
     monkeypatch.setattr(pods_patterns, "SEARCH_NODES", 5_000)
     model, k, goals, start = disrupt_step_after_packing_62(1)
