@@ -145,7 +145,7 @@ def _search_order(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capa
     """The items in the search's order (decreasing value per surrogate weight, with `multiplier`,
     or where it is empty the root's best multipliers): (value, count, weight, surrogate weight,
     multipliers, the order, each item's partner in that order or -1). A partner kept only where it
-    comes first (ties of density keep no partner)."""
+    comes first (where densities tie, the sort decides which does)."""
     scale = multiplier if multiplier.shape[0] else surrogate_multipliers(value, count, weight, capacity)
     surrogate, order = _by_density(value, weight, scale)
     n = value.shape[0]
