@@ -448,7 +448,8 @@ def test_an_item_waiting_for_its_partner_loses_no_optimum_and_skips_only_dominat
     value = np.repeat(rng.uniform(0.5, 5.0, classes), 2) - np.tile([0.0, 0.3], classes)
     count = rng.integers(1, 4, 2 * classes)
     capacity = rng.integers(20, 120, resources)
-    partner = np.tile([-1, 0], classes) + np.repeat(np.arange(classes) * 2, 2) * np.tile([0, 1], classes)
+    partner = np.full(2 * classes, -1)
+    partner[1::2] = np.arange(0, 2 * classes, 2)  # item 2c + 1 waits for item 2c
     contents = [np.array(x) for x in itertools.product(*(range(c + 1) for c in count))
                 if (np.array(x) @ weight <= capacity).all()]
     undominated = [x for x in contents if all(x[2 * c + 1] == 0 or x[2 * c] == count[2 * c] for c in range(classes))]

@@ -140,6 +140,18 @@ def surrogate_multipliers(value: np.ndarray, count: np.ndarray, weight: np.ndarr
 
 
 @njit(cache=True)
+def partners_of(items: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """partner (over all items) restated over the chosen `items`: -1 where the partner is not among them."""
+    position = np.full(partner.shape[0], -1, np.int64)
+    position[items] = np.arange(items.shape[0])
+    chosen = np.full(items.shape[0], -1, np.int64)
+    for i in range(items.shape[0]):
+        if partner[items[i]] >= 0:
+            chosen[i] = position[partner[items[i]]]
+    return chosen
+
+
+@njit(cache=True)
 def _search_order(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capacity: np.ndarray,
                   multiplier: np.ndarray, partner: np.ndarray):
     """The items in the search's order (decreasing value per surrogate weight, with `multiplier`,
@@ -148,14 +160,8 @@ def _search_order(value: np.ndarray, count: np.ndarray, weight: np.ndarray, capa
     comes first (where densities tie, the sort decides which does)."""
     scale = multiplier if multiplier.shape[0] else surrogate_multipliers(value, count, weight, capacity)
     surrogate, order = _by_density(value, weight, scale)
-    n = value.shape[0]
-    position = np.empty(n, np.int64)
-    position[order] = np.arange(n)
-    ordered_partner = np.full(n, -1, np.int64)
-    for i in range(n):
-        p = partner[order[i]]
-        if p >= 0 and position[p] < i:
-            ordered_partner[i] = position[p]
+    ordered_partner = partners_of(order, partner)
+    ordered_partner[ordered_partner >= np.arange(order.shape[0])] = -1  # a partner after its item bars nothing
     return value[order], count[order], weight[order], surrogate[order], scale, order, ordered_partner
 
 
@@ -228,18 +234,6 @@ def bounded_knapsack(value: np.ndarray, count: np.ndarray, weight: np.ndarray, c
     result = np.zeros(n, np.int64)
     result[order] = best_x
     return result, best, best if finished else max(best, root)
-
-
-@njit(cache=True)
-def partners_of(items: np.ndarray, partner: np.ndarray) -> np.ndarray:
-    """partner (over all items) restated over the chosen `items`: -1 where the partner is not among them."""
-    position = np.full(partner.shape[0], -1, np.int64)
-    position[items] = np.arange(items.shape[0])
-    chosen = np.full(items.shape[0], -1, np.int64)
-    for i in range(items.shape[0]):
-        if partner[items[i]] >= 0:
-            chosen[i] = position[partner[items[i]]]
-    return chosen
 
 
 @njit(cache=True, nogil=True)
