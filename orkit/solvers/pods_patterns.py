@@ -34,6 +34,7 @@ from orkit.solvers.mip.common import _highs
 from orkit.solvers.pods_classes import PodClasses
 from orkit.solvers.pods_fill import ceiling_out_of_reach, fill_to_ceiling, most_placed_by_totals
 from orkit.solvers.pods_goals import Step, StepGoals
+from orkit.solvers.pods_overflow import place_more
 
 MIP_SHARE = 0.2  # of the budget kept for the restricted master MIP (see FIRST_MIP_SHARE)
 SEARCH_NODES = 2_000  # per pricing search at first, ten times more each time a round adds nothing
@@ -52,6 +53,9 @@ FILL_SHARE = 0.25  # of the budget, for the bin-completion search on a place ste
 FILL_SECONDS = 0.5  # and at most this long: the compiled search does not see a Ctrl-C
 FILL_RATE = 30_000_000  # its search nodes per second at first, about half the slowest rate measured (57M,
 # before a table entry was charged a quarter of a node; the retry corrects the rate either way)
+MASTER_BUILD_RATE = 25_000  # patterns per second the master MIP's model is built at (1,000 took 0.04 s); with
+# less time than that, it is not built: at the end of a 32/256/1/1.0 window it ran 0.04 s over
+OVERFLOW_SHARE = 0.1  # of the budget, for the tabu search placing more of a place step's pods
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
 
@@ -339,6 +343,8 @@ class PatternMaster:
         at most its bound plus a granule, and the cut lets CP-SAT prune from the start instead of
         from the far-off hint: over 38 window masters of hard grid scenarios, 12.5 s against 17.6 s
         in all (8/64/1/1.05/0: 0.28 s against 1.96 s)."""
+        if seconds * MASTER_BUILD_RATE < len(self.patterns):
+            return None, False, math.nan  # no time even to build it
         lp, first = self.h.getLp(), self.k.n
         columns = lp.num_col_
         start = np.concatenate([start, np.zeros(len(self.patterns) - len(start), np.int64)])
@@ -456,6 +462,7 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
     kinds = master.kinds
     top = goals.ceiling(step)  # a place step's own bound: every placeable pod of the step placed
     members = goals.members(step)
+    climbed = None  # a place step's plan from the overflow search, when better than `best`
     if step.kind == "place":
         top = min(top, most_placed_by_totals(goals.k, members))
         placed = goals.value(step, best)
@@ -463,10 +470,14 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
                 and ceiling_out_of_reach(goals.k, members, kinds.first):  # on nodes alike, bin completion decides
             top -= 1
         counts = None
+        if placed < top:
+            climbed = place_more(goals, holds, step, best, top, budget.slice(budget.remaining() * OVERFLOW_SHARE))
+            if climbed is not None:
+                best, placed = climbed, goals.value(step, climbed)
         if len(kinds) == 1 and placed < top:
             top, counts = _fill_ceiling(goals, holds, members, placed, top, budget)
         if counts is not None or placed >= top:
-            return PatternResult(top, counts, 0, True)
+            return PatternResult(top, counts if counts is not None else climbed, 0, True)
     start = master.add_plan(best)
     pricer = ExactPricer(goals.k, kinds, ctx.workers)
     sign = -1 if master.place else 1  # the master minimises sign * the step's value
@@ -562,4 +573,4 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
         if found is not None and sign * goals.value(step, plan := master.plan(found)) < target:
             counts = plan
     natural = max(0, lower) if not master.place else min(top, -lower)
-    return PatternResult(natural, counts, iterations, converged, enumerated)
+    return PatternResult(natural, counts if counts is not None else climbed, iterations, converged, enumerated)

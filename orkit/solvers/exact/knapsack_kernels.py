@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from orkit.solvers.exact.bin_completion import fill_within_slack
+from orkit.solvers.heuristics.overflow_kernels import overflow_search
 
 EPSILON = 1e-9
 GOLDEN = (5**0.5 - 1) / 2  # golden-section ratio
@@ -356,6 +357,8 @@ def compile_seconds() -> float:
         surrogate_multipliers(one, ones, np.ones((1, 1), np.int64), ones)  # bounded_knapsacks calls it on its own
         knapsack_contents_above(one, ones, np.ones((1, 1), np.int64), ones, 0.0, 1, 1, none)
         fill_within_slack(ones, ones, np.ones((1, 1), np.int64), ones, 2, ones, 1)
+        overflow_search(np.ones((1, 1), np.int64), ones - 1, np.ones((1, 1), np.int64), np.ones((1, 1), np.bool_),
+                        np.ones((1, 1), np.int64), ones - 1, np.zeros((1, 2), np.int64), 0, 1)
         _COMPILE_SECONDS.append(time.perf_counter() - started)
         _LOADED.set()
     return _COMPILE_SECONDS[0]
