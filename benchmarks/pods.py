@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import re
 import resource
 import statistics
@@ -77,7 +78,8 @@ def summarise(rows, title):
               f"{100 * resolved(group) / k:>8.0f}%{share('unresolved'):>9}{sum(r['worse'] for r in group):>6}"
               f"{statistics.median(r['wall'] for r in group):>9.2f}{max(r['overshoot'] for r in group):>9.2f}")
     done = resolved(rows)
-    print(f"resolved: {done} of {len(rows)} ({100 * done / len(rows):.1f} %)")
+    needed = math.ceil(0.9 * len(rows))  # the issue asks for 90 %: one decimal showed 780 of 867 as 90.0 %
+    print(f"resolved: {done} of {len(rows)} ({100 * done / len(rows):.2f} %; 90 % is {needed})")
 
 
 def resolved(rows) -> int:
