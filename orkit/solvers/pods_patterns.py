@@ -55,6 +55,7 @@ FILL_RATE = 30_000_000  # its search nodes per second at first, about half the s
 # before a table entry was charged a quarter of a node; the retry corrects the rate either way)
 MASTER_BUILD_RATE = 25_000  # patterns per second the master MIP's model is built at (1,000 took 0.04 s); with
 # less time than that, it is not built: at the end of a 32/256/1/1.0 window it ran 0.04 s over
+QUICK_FILL_SECONDS = 0.08  # a first bin-completion search gets a quarter of this
 OVERFLOW_SHARE = 0.1  # of the budget, for the tabu search placing more of a place step's pods
 SMOOTHING = 0.8  # Wentges: price at this mix of the best-bound duals and the master's, to damp the oscillation
 TOLERANCE = 1e-6
@@ -470,11 +471,13 @@ def pattern_search(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, 
                 and ceiling_out_of_reach(goals.k, members, kinds.first):  # on nodes alike, bin completion decides
             top -= 1
         counts = None
-        if placed < top:
+        if len(kinds) == 1 and placed < top:  # refutations come fast: no climb to a ceiling they rule out
+            top, counts = _fill_ceiling(goals, holds, members, placed, top, budget.slice(QUICK_FILL_SECONDS))
+        if counts is None and placed < top:
             climbed = place_more(goals, holds, step, best, top, budget.slice(budget.remaining() * OVERFLOW_SHARE))
             if climbed is not None:
                 best, placed = climbed, goals.value(step, climbed)
-        if len(kinds) == 1 and placed < top:
+        if counts is None and len(kinds) == 1 and placed < top:
             top, counts = _fill_ceiling(goals, holds, members, placed, top, budget)
         if counts is not None or placed >= top:
             return PatternResult(top, counts if counts is not None else climbed, 0, True)
