@@ -18,9 +18,9 @@ from orkit.core.budget import Budget
 from orkit.solvers.heuristics.overflow_kernels import overflow_search
 from orkit.solvers.pods_goals import Step, StepGoals
 
-CHUNK_SECONDS = 0.005  # of tabu search between looks at the budget (an iteration takes 5 us to 1 ms)
+CHUNK_SECONDS = 0.005  # of tabu search between looks at the budget (an iteration takes 5 us to a few ms)
 LEVEL_ITERATIONS = 500  # iterations to fit one more pod at most: on a 1 s sample of the grid's util 1.0 and 1.05
-# families, successes took 1-250 iterations, and failures ran to the budget (50,000 iterations on 9 pods)
+# families, successes took 1-380 iterations, and failures ran to the budget (50,000 iterations on 9 pods)
 
 
 def place_more(goals: StepGoals, holds: list[tuple[Step, int]], step: Step, best: np.ndarray, top: int,

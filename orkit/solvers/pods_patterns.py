@@ -15,6 +15,10 @@ Wentges-smoothed duals. The patterns also feed a restricted master integer progr
 which often finds a far better plan than the search (disruption 20 against 120 on 32 nodes).
 Where the rounded bound stays one or more below that plan, every pattern a better plan could
 use is enumerated and the MIP solved over them all, which proves the optimum exactly.
+
+A place step first looks for more pods directly: on nodes alike, a short bin-completion search refutes
+ceilings out of reach in milliseconds; then a tabu search on overflow (`pods_overflow`) climbs one pod at a
+time toward the ceiling, which finds the near-perfect packings column generation and its MIP miss.
 """
 
 from __future__ import annotations
