@@ -147,8 +147,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scale", action="store_true", help="run only the 500-node scale case")
     args = parser.parse_args()
-    print(f"pricing and bin-completion kernels: first call {compile_seconds():.2f} s (numba compile, or load "
-          f"from its disk cache; paid once per process, before the timed runs)", flush=True)
+    print(f"pricing, bin-completion and overflow-search kernels: first call {compile_seconds():.2f} s (numba "
+          f"compile, or load from its disk cache; paid once per process, before the timed runs)", flush=True)
     if args.scale:
         scale(args.workers)
         return
